@@ -1,0 +1,126 @@
+"""The one box convention of jaxtrack, and the conversions at its edges.
+
+Convention
+----------
+Inside the library a box is ``xyxy``: ``(x1, y1, x2, y2)`` float32 in pixels, with
+``x2 = x1 + w`` and ``y2 = y1 + h`` (continuous coordinates, no ``+1``/``-1``), stacked on the
+last axis: shape ``(..., 4)``.
+
+Benchmark files store ``xywh`` rows (``x, y`` the top-left corner). Every toolkit uses those
+MATLAB-era numbers as they are, without a 1-based shift, and so does jaxtrack: a file row
+``x, y, w, h`` becomes ``(x, y, x + w, y + h)``. Toolkit-specific centre conventions
+(``x + (w - 1) / 2``) live in :mod:`jaxtrack.eval`, not here.
+
+Crop coordinates (the 255x255 search crop, the 25x25 score map) are the same convention
+measured in the crop's pixels.
+
+All functions are pure ``jax.numpy`` and work under ``jit`` and ``vmap``; overlaps of empty
+boxes are 0, never NaN.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+_EPS = 1e-12
+
+
+def xywh_to_xyxy(boxes):
+    """(..., 4) ``x, y, w, h`` (top-left corner) -> (..., 4) ``x1, y1, x2, y2``."""
+    boxes = jnp.asarray(boxes)
+    xy, wh = boxes[..., :2], boxes[..., 2:]
+    return jnp.concatenate([xy, xy + wh], axis=-1)
+
+
+def xyxy_to_xywh(boxes):
+    """(..., 4) ``x1, y1, x2, y2`` -> (..., 4) ``x, y, w, h`` (top-left corner)."""
+    boxes = jnp.asarray(boxes)
+    return jnp.concatenate([boxes[..., :2], boxes[..., 2:] - boxes[..., :2]], axis=-1)
+
+
+def cxcywh_to_xyxy(boxes):
+    """(..., 4) ``cx, cy, w, h`` (centre) -> (..., 4) ``x1, y1, x2, y2``."""
+    boxes = jnp.asarray(boxes)
+    c, half = boxes[..., :2], boxes[..., 2:] * 0.5
+    return jnp.concatenate([c - half, c + half], axis=-1)
+
+
+def xyxy_to_cxcywh(boxes):
+    """(..., 4) ``x1, y1, x2, y2`` -> (..., 4) ``cx, cy, w, h`` (centre)."""
+    boxes = jnp.asarray(boxes)
+    p1, p2 = boxes[..., :2], boxes[..., 2:]
+    return jnp.concatenate([(p1 + p2) * 0.5, p2 - p1], axis=-1)
+
+
+def center(boxes):
+    """(..., 4) xyxy -> (..., 2) centre ``cx, cy``."""
+    boxes = jnp.asarray(boxes)
+    return (boxes[..., :2] + boxes[..., 2:]) * 0.5
+
+
+def area(boxes):
+    """(..., 4) xyxy -> (...) area; 0 for empty or inverted boxes."""
+    boxes = jnp.asarray(boxes)
+    wh = jnp.maximum(boxes[..., 2:] - boxes[..., :2], 0.0)
+    return wh[..., 0] * wh[..., 1]
+
+
+def is_valid(boxes):
+    """(..., 4) xyxy -> (...) bool: all coordinates finite and ``w > 0``, ``h > 0``."""
+    boxes = jnp.asarray(boxes)
+    finite = jnp.all(jnp.isfinite(boxes), axis=-1)
+    positive = (boxes[..., 2] > boxes[..., 0]) & (boxes[..., 3] > boxes[..., 1])
+    return finite & positive
+
+
+def _intersection_union(a, b):
+    """Broadcast (..., 4) xyxy pairs -> intersection and union areas (...)."""
+    lt = jnp.maximum(a[..., :2], b[..., :2])
+    rb = jnp.minimum(a[..., 2:], b[..., 2:])
+    wh = jnp.maximum(rb - lt, 0.0)
+    inter = wh[..., 0] * wh[..., 1]
+    union = area(a) + area(b) - inter
+    return inter, union
+
+
+def iou(a, b):
+    """Element-wise IoU of broadcastable (..., 4) xyxy boxes -> (...); 0 where the union is 0."""
+    a, b = jnp.asarray(a), jnp.asarray(b)
+    inter, union = _intersection_union(a, b)
+    return jnp.where(union > 0, inter / jnp.maximum(union, _EPS), 0.0)
+
+
+def pairwise_iou(a, b):
+    """IoU of every box in (N, 4) ``a`` with every box in (M, 4) ``b`` -> (N, M)."""
+    a, b = jnp.asarray(a), jnp.asarray(b)
+    return iou(a[:, None, :], b[None, :, :])
+
+
+def giou(a, b):
+    """Element-wise generalised IoU (Rezatofighi et al. 2019) in [-1, 1] -> (...).
+
+    Empty enclosing boxes (both inputs degenerate at one point) give 0.
+    """
+    a, b = jnp.asarray(a), jnp.asarray(b)
+    inter, union = _intersection_union(a, b)
+    iou_value = jnp.where(union > 0, inter / jnp.maximum(union, _EPS), 0.0)
+    lt = jnp.minimum(a[..., :2], b[..., :2])
+    rb = jnp.maximum(a[..., 2:], b[..., 2:])
+    enclosing_wh = jnp.maximum(rb - lt, 0.0)
+    enclosing = enclosing_wh[..., 0] * enclosing_wh[..., 1]
+    penalty = jnp.where(enclosing > 0, (enclosing - union) / jnp.maximum(enclosing, _EPS), 0.0)
+    return iou_value - penalty
+
+
+def pairwise_giou(a, b):
+    """Generalised IoU of every box in (N, 4) ``a`` with every box in (M, 4) ``b`` -> (N, M)."""
+    a, b = jnp.asarray(a), jnp.asarray(b)
+    return giou(a[:, None, :], b[None, :, :])
+
+
+def clip(boxes, width, height):
+    """Clip (..., 4) xyxy boxes to the image ``[0, width] x [0, height]``."""
+    boxes = jnp.asarray(boxes)
+    x = jnp.clip(boxes[..., 0::2], 0.0, width)
+    y = jnp.clip(boxes[..., 1::2], 0.0, height)
+    return jnp.stack([x[..., 0], y[..., 0], x[..., 1], y[..., 1]], axis=-1)
