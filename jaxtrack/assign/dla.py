@@ -2,8 +2,8 @@
 
 Step 1 takes the ``k`` samples whose centres are nearest (Euclidean) to the ground-truth centre;
 step 2 makes a candidate positive iff its statistic is >= mean + ``std_scale`` x std over the
-candidates (unbiased std, as ATSS), and, with ``center_inside``, its centre lies strictly inside
-the box (``min(l, t, r, b) > 0.01``). This is the published rule. *Reconstruction* (the paper's
+candidates (unbiased std, as ATSS; ties within 1e-6 of the threshold reach it), and, with
+``center_inside``, its centre lies strictly inside the box (``min(l, t, r, b) > 0.01``). This is the published rule. *Reconstruction* (the paper's
 method section is not public): which statistic the anchor-free variant uses. Offered here:
 
 - ``"iou"``: IoU of the sample's own anchor (anchor-based SiamRPN++; ATSS).
@@ -25,6 +25,7 @@ from jaxtrack import boxes as bx
 from jaxtrack.assign import labels as lb
 
 STATISTICS = ("iou", "virtual_iou", "centerness", "pred_iou")
+TIE_TOLERANCE = 1e-6
 
 
 def statistic_values(samples, gt, statistic, *, pred_boxes=None, virtual_size=64.0):
@@ -101,7 +102,9 @@ def dla(samples, gt, *, k, statistic, std_scale=1.0, center_inside=True, inside_
     mean = jnp.sum(jnp.where(candidates, stat, 0.0)) / jnp.maximum(count, 1.0)
     variance = jnp.sum(jnp.where(candidates, (stat - mean) ** 2, 0.0)) / jnp.maximum(count - 1, 1.0)
     threshold = mean + std_scale * jnp.sqrt(variance)
-    positive = candidates & (stat >= threshold)
+    # equal statistics (e.g. virtual anchors wholly inside a large box) must not hinge on how the
+    # mean rounds: values within TIE_TOLERANCE of the threshold count as reaching it
+    positive = candidates & (stat >= threshold - TIE_TOLERANCE)
     if center_inside:
         inside = jnp.min(lb.side_distances(centers, gt), axis=-1) > inside_eps
         positive = positive & inside

@@ -21,7 +21,10 @@ def fixed_iou(anchors, gt, key, *, pos_iou=0.6, neg_iou=0.3, pos_num=16, total_n
     Negative pair (``negative`` True, e.g. the search crop shows another object): no positives;
     negatives are at most ``neg_num`` random anchors of the ``window`` x ``window`` locations
     around the location pysot computes for the box centre,
-    ``search_size // 2 + stride * ceil((c - search_size // 2) / stride + 0.5)`` per axis.
+    ``search_size // 2 + stride * ceil((c - search_size // 2) / stride + 0.5)`` per axis. (For a
+    centre far outside the crop, pysot's slice end turns negative and wraps round to most of the
+    map; here the window is the geometric one, empty there. Negative pairs centre their box in
+    the crop, so the two agree in training.)
 
     Args:
       anchors: float32 (N, 4) xyxy crop pixels, e.g. :func:`jaxtrack.assign.anchor_grid`.

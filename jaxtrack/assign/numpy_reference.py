@@ -130,7 +130,7 @@ def atss_np(sample_centers, statistic, gt, *, k, std_scale=1.0, center_inside=Tr
     values = np.asarray(statistic, np.float64)[candidates]
     std = values.std(ddof=1) if len(values) > 1 else 0.0
     threshold = values.mean() + std_scale * std
-    keep = values >= threshold
+    keep = values >= threshold - 1e-6
     if center_inside:
         c = centers[candidates]
         ltrb = np.stack([c[:, 0] - gt[0], c[:, 1] - gt[1], gt[2] - c[:, 0], gt[3] - c[:, 1]], -1)
