@@ -344,3 +344,12 @@ def test_registry_lists_assigners():
     assert set(assign.ASSIGNERS.names()) >= {"fixed_iou", "center_region", "dla", "ladl"}
     with pytest.raises(KeyError, match="known"):
         assign.ASSIGNERS.get("atss")
+
+
+def test_dla_keep_best_rescues_saturated_statistics():
+    # a 24 px target: the 64 px virtual anchors of many nearby points contain it wholly (same IoU)
+    gt = jnp.array([115.0, 117.0, 139.0, 141.0])
+    plain = assign.dla(POINTS, gt, k=16, statistic="virtual_iou")
+    kept = assign.dla(POINTS, gt, k=16, statistic="virtual_iou", keep_best=True)
+    assert (kept.cls == 1).sum() >= max(1, (plain.cls == 1).sum())
+    assert np.all(np.asarray(kept.cls)[np.asarray(plain.cls) == 1] == 1)

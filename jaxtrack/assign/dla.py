@@ -66,8 +66,8 @@ def nearest_candidates(centers, gt, k, k_max=None):
 
 
 def dla(samples, gt, *, k, statistic, std_scale=1.0, center_inside=True, inside_eps=0.01,
-        neg_iou=None, pred_boxes=None, virtual_size=64.0, k_max=None, key=None, pos_num=None,
-        total_num=64, negative=False):
+        keep_best=False, neg_iou=None, pred_boxes=None, virtual_size=64.0, k_max=None, key=None,
+        pos_num=None, total_num=64, negative=False):
     """Dynamic label assignment for one box over anchors or points.
 
     Args:
@@ -78,6 +78,10 @@ def dla(samples, gt, *, k, statistic, std_scale=1.0, center_inside=True, inside_
       statistic: one of :data:`STATISTICS` (static).
       std_scale: threshold = mean + std_scale * std of the candidates' statistic (may be traced).
       center_inside: also require the sample centre strictly inside the box (by ``inside_eps``).
+      keep_best: jaxtrack's extension, not in ATSS or the paper: the candidates with the highest
+        statistic are positive too. When several candidates share the top value (a saturated
+        statistic, e.g. virtual anchors around a small target), mean + std can exceed it and leave
+        the target with no positive; ``jaxtrack study`` shows how often.
       neg_iou: None: every non-positive is negative (ATSS). A float: only non-positives whose
         :attr:`Labels.iou` is below it are negative, the rest ignored (may be traced).
       pred_boxes: (N, 4) xyxy predicted boxes, for ``statistic="pred_iou"``.
@@ -105,6 +109,9 @@ def dla(samples, gt, *, k, statistic, std_scale=1.0, center_inside=True, inside_
     # equal statistics (e.g. virtual anchors wholly inside a large box) must not hinge on how the
     # mean rounds: values within TIE_TOLERANCE of the threshold count as reaching it
     positive = candidates & (stat >= threshold - TIE_TOLERANCE)
+    if keep_best:
+        best = jnp.max(jnp.where(candidates, stat, -jnp.inf))
+        positive = positive | (candidates & (stat >= best - TIE_TOLERANCE))
     if center_inside:
         inside = jnp.min(lb.side_distances(centers, gt), axis=-1) > inside_eps
         positive = positive & inside

@@ -14,7 +14,7 @@ from jaxtrack.errors import JaxtrackError
 
 # subcommand -> module; later issues add train, track, eval, demo, convert
 COMMANDS = {
-
+    "study": "jaxtrack.cli.study",
 }
 
 
