@@ -25,10 +25,10 @@ center_jit = jax.jit(lambda gt: assign.center_region(POINTS, gt))
 def crop_boxes(draw):
     """xyxy boxes as search crops show them: any scale from tiny to larger than the crop, any
     aspect ratio, centres anywhere including outside the crop."""
-    cx = draw(st.floats(-40, 295, allow_nan=False))
-    cy = draw(st.floats(-40, 295, allow_nan=False))
-    w = draw(st.floats(0.5, 400, allow_nan=False))
-    h = draw(st.floats(0.5, 400, allow_nan=False))
+    cx = draw(st.floats(-40, 295, allow_nan=False, allow_subnormal=False))
+    cy = draw(st.floats(-40, 295, allow_nan=False, allow_subnormal=False))
+    w = draw(st.floats(0.5, 400, allow_nan=False, allow_subnormal=False))
+    h = draw(st.floats(0.5, 400, allow_nan=False, allow_subnormal=False))
     return np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], np.float32)
 
 
