@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from jaxtrack import boxes as bx
 
 coord = st.floats(-500, 500, allow_nan=False, allow_subnormal=False, width=32)
-size = st.one_of(st.just(0.0), st.floats(1e-3, 300, allow_nan=False, allow_subnormal=False, width=32))  # no denormals
+size = st.one_of(st.just(0.0), st.floats(0.0009765625, 300, allow_nan=False, allow_subnormal=False, width=32))  # no denormals
 
 
 @st.composite
