@@ -22,9 +22,6 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-_EPS = 1e-12
-
-
 def xywh_to_xyxy(boxes):
     """(..., 4) ``x, y, w, h`` (top-left corner) -> (..., 4) ``x1, y1, x2, y2``."""
     boxes = jnp.asarray(boxes)
@@ -73,6 +70,12 @@ def is_valid(boxes):
     return finite & positive
 
 
+def _safe_ratio(numerator, denominator):
+    """``numerator / denominator`` where the denominator is positive, else 0 (finite gradients)."""
+    positive = denominator > 0
+    return jnp.where(positive, numerator / jnp.where(positive, denominator, 1.0), 0.0)
+
+
 def _intersection_union(a, b):
     """Broadcast (..., 4) xyxy pairs -> intersection and union areas (...)."""
     lt = jnp.maximum(a[..., :2], b[..., :2])
@@ -87,7 +90,7 @@ def iou(a, b):
     """Element-wise IoU of broadcastable (..., 4) xyxy boxes -> (...); 0 where the union is 0."""
     a, b = jnp.asarray(a), jnp.asarray(b)
     inter, union = _intersection_union(a, b)
-    return jnp.where(union > 0, inter / jnp.maximum(union, _EPS), 0.0)
+    return _safe_ratio(inter, union)
 
 
 def pairwise_iou(a, b):
@@ -103,12 +106,12 @@ def giou(a, b):
     """
     a, b = jnp.asarray(a), jnp.asarray(b)
     inter, union = _intersection_union(a, b)
-    iou_value = jnp.where(union > 0, inter / jnp.maximum(union, _EPS), 0.0)
+    iou_value = _safe_ratio(inter, union)
     lt = jnp.minimum(a[..., :2], b[..., :2])
     rb = jnp.maximum(a[..., 2:], b[..., 2:])
     enclosing_wh = jnp.maximum(rb - lt, 0.0)
     enclosing = enclosing_wh[..., 0] * enclosing_wh[..., 1]
-    penalty = jnp.where(enclosing > 0, (enclosing - union) / jnp.maximum(enclosing, _EPS), 0.0)
+    penalty = _safe_ratio(enclosing - union, enclosing)
     return iou_value - penalty
 
 
