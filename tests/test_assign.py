@@ -353,3 +353,14 @@ def test_dla_keep_best_rescues_saturated_statistics():
     kept = assign.dla(POINTS, gt, k=16, statistic="virtual_iou", keep_best=True)
     assert (kept.cls == 1).sum() >= max(1, (plain.cls == 1).sum())
     assert np.all(np.asarray(kept.cls)[np.asarray(plain.cls) == 1] == 1)
+
+
+def test_decode_inverts_regression_targets():
+    gt = jnp.array([90.0, 100.0, 170.0, 140.0])
+    for samples in (ANCHORS, POINTS):
+        labels = assign.center_region(samples, gt) if samples.shape[1] == 2 else assign.fixed_iou(
+            samples, gt, jax.random.key(0))
+        decoded = assign.decode(jnp.asarray(samples), labels.box)
+        np.testing.assert_allclose(decoded, np.broadcast_to(gt, decoded.shape), atol=1e-3)
+    batched = assign.decode(jnp.asarray(POINTS), jnp.ones((3, 625, 4)))
+    assert batched.shape == (3, 625, 4)

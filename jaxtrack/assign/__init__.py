@@ -9,7 +9,7 @@ hyperparameters with a second ``vmap``. Look them up by name in :data:`ASSIGNERS
 from jaxtrack.assign.dla import STATISTICS, dla
 from jaxtrack.assign.fixed import center_region, fixed_iou
 from jaxtrack.assign.geometry import anchor_grid, base_anchor_sizes, point_grid
-from jaxtrack.assign.labels import IGNORE, NEGATIVE, POSITIVE, Labels, subsample
+from jaxtrack.assign.labels import IGNORE, NEGATIVE, POSITIVE, Labels, decode, subsample
 from jaxtrack.assign.siamla import ladl, lals
 from jaxtrack.registry import Registry
 
@@ -21,6 +21,6 @@ ASSIGNERS.register("ladl")(ladl)
 
 __all__ = [
     "ASSIGNERS", "IGNORE", "Labels", "NEGATIVE", "POSITIVE", "STATISTICS", "anchor_grid",
-    "base_anchor_sizes", "center_region", "dla", "fixed_iou", "ladl", "lals", "point_grid",
+    "base_anchor_sizes", "center_region", "decode", "dla", "fixed_iou", "ladl", "lals", "point_grid",
     "subsample",
 ]

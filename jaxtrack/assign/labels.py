@@ -120,6 +120,20 @@ def regression_targets(samples, gt):
     return side_distances(samples, gt)
 
 
+def decode(samples, regression):
+    """Boxes from regression outputs, the inverse of :func:`regression_targets` -> (..., N, 4) xyxy.
+
+    Anchors (N, 4) with pysot deltas ``(dx, dy, dw, dh)``; points (N, 2) with distances
+    ``(l, t, r, b)``. ``regression`` may have leading batch axes.
+    """
+    if samples.shape[-1] == 4:
+        a = bx.xyxy_to_cxcywh(samples)
+        centre = a[:, :2] + regression[..., :2] * a[:, 2:]
+        size = a[:, 2:] * jnp.exp(jnp.clip(regression[..., 2:], -10.0, 10.0))
+        return bx.cxcywh_to_xyxy(jnp.concatenate([centre, size], axis=-1))
+    return jnp.concatenate([samples - regression[..., :2], samples + regression[..., 2:]], axis=-1)
+
+
 def subsample(mask, key, num, max_num=None):
     """Keep a uniformly random subset of at most ``num`` of the True entries of ``mask``.
 
