@@ -1,0 +1,50 @@
+"""Benchmark readers: each on-disk format -> :class:`jaxtrack.data.Dataset`.
+
+``open_dataset(kind, root, **options)`` with ``kind`` one of :data:`DATASETS` (``otb``,
+``uav123``, ``lasot``, ``got10k``, ``trackingnet``, ``vot``, ``coco``). Readers are lazy: they
+read annotation text and directory listings, never frames. Boxes follow :mod:`jaxtrack.boxes`
+(annotation numbers used as they are); invalid rows become NaN and are counted in
+``attributes["invalid_boxes"]``. Bad layouts and malformed rows raise
+:class:`jaxtrack.errors.JaxtrackError` naming the file (and line); with ``bad_rows="nan"`` a
+malformed row becomes NaN with an :class:`AnnotationWarning` instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+from jaxtrack.data.readers.coco import open_coco
+from jaxtrack.data.readers.common import AnnotationWarning
+from jaxtrack.data.readers.got10k import open_got10k
+from jaxtrack.data.readers.lasot import open_lasot
+from jaxtrack.data.readers.otb import open_otb
+from jaxtrack.data.readers.trackingnet import open_trackingnet
+from jaxtrack.data.readers.uav123 import open_uav123
+from jaxtrack.data.readers.vot import open_vot, polygon_to_xywh
+from jaxtrack.errors import JaxtrackError
+from jaxtrack.registry import Registry
+
+DATASETS = Registry("dataset")
+DATASETS.register("otb")(open_otb)
+DATASETS.register("uav123")(open_uav123)
+DATASETS.register("lasot")(open_lasot)
+DATASETS.register("got10k")(open_got10k)
+DATASETS.register("trackingnet")(open_trackingnet)
+DATASETS.register("vot")(open_vot)
+DATASETS.register("coco")(open_coco)
+
+
+def open_dataset(kind, root, **options):
+    """Open the benchmark at ``root`` with the reader registered as ``kind``.
+
+    Raises:
+      JaxtrackError: unknown ``kind``, ``root`` missing, or a layout/annotation problem.
+    """
+    if kind not in DATASETS:
+        raise JaxtrackError(f"unknown dataset kind {kind!r}; known: {', '.join(DATASETS.names())}")
+    if not os.path.isdir(root):
+        raise JaxtrackError(f"dataset root {root} does not exist or is not a directory")
+    return DATASETS.get(kind)(str(root), **options)
+
+
+__all__ = ["DATASETS", "AnnotationWarning", "open_dataset", "polygon_to_xywh"]

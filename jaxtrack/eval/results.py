@@ -1,0 +1,136 @@
+"""Tracking result files (pysot/pytracking layout): finding, reading and atomic writing.
+
+A one-pass result is ``<results>/<sequence>.txt`` with one ``x, y, w, h`` row per frame
+(commas, tabs or spaces; ``nan`` for a failed frame). A VOT reset-protocol record has one row per
+frame that is ``1`` (initialisation), ``0`` (skipped), ``2`` (failure), ``x, y, w, h`` or an
+8-value polygon. got10k's per-run layout ``<results>/<sequence>/<sequence>_001.txt`` is accepted
+too.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import tempfile
+
+import numpy as np
+
+from jaxtrack.data.readers.common import parse_values, read_text
+from jaxtrack.data.readers.vot import rect_polygons
+from jaxtrack.errors import JaxtrackError
+from jaxtrack.eval.vot import FAILURE, INIT, PREDICTED, SKIPPED, ResetRecord
+
+
+def result_files(results_dir, sequence):
+    """Result files of ``sequence`` in ``results_dir``: ``[<name>.txt]`` (or an alias), else the
+    runs ``<name>/<name>_NNN.txt``; a :class:`JaxtrackError` naming what was looked for if none."""
+    names = [sequence.name, *sequence.attributes.get("aliases", ())]
+    for name in names:
+        path = os.path.join(results_dir, name + ".txt")
+        if os.path.isfile(path):
+            return [path]
+    for name in names:
+        runs = sorted(glob.glob(os.path.join(results_dir, name, f"{glob.escape(name)}_[0-9]*.txt")))
+        if runs:
+            return runs
+    raise JaxtrackError(f"no result file for sequence {sequence.name!r}: expected "
+                        f"{os.path.join(results_dir, sequence.name + '.txt')}")
+
+
+def read_boxes(path, n_frames):
+    """A one-pass result file -> float64 (n_frames, 4) xyxy (NaN rows for ``nan`` values).
+
+    Raises:
+      JaxtrackError: a malformed row (naming file and line) or not one row per frame.
+    """
+    rows = []
+    for number, line in enumerate(_lines(path), start=1):
+        values = parse_values(line)
+        if values is None or len(values) != 4:
+            raise JaxtrackError(f"{path}:{number}: malformed result row {line.strip()!r}; "
+                                "expected x, y, w, h separated by commas, tabs or spaces")
+        rows.append(values)
+    _check_count(path, len(rows), n_frames)
+    xywh = np.array(rows, np.float64).reshape(-1, 4)
+    return np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
+
+
+def read_record(path, n_frames):
+    """A VOT reset-protocol result file -> :class:`ResetRecord`.
+
+    Frame 0 must be ``1`` (or a region, read as the initialisation); a ``2`` must be followed by
+    ``0`` rows until the next ``1``.
+
+    Raises:
+      JaxtrackError: a malformed row or an inconsistent code sequence (naming file and line), or
+        not one row per frame.
+    """
+    lines = _lines(path)
+    _check_count(path, len(lines), n_frames)
+    codes = np.full(n_frames, PREDICTED, np.int64)
+    regions = np.full((n_frames, 8), np.nan)
+    for index, line in enumerate(lines):
+        values = parse_values(line)
+        if values is not None and len(values) == 1 and values[0] in (INIT, SKIPPED, FAILURE):
+            codes[index] = int(values[0])
+        elif values is not None and len(values) in (4, 8):
+            regions[index] = rect_polygons(np.array([values]))[0] if len(values) == 4 else values
+        else:
+            raise JaxtrackError(f"{path}:{index + 1}: malformed VOT result row {line.strip()!r}; expected "
+                                "1, 0, 2, x,y,w,h or an 8-value polygon")
+    if codes[0] == PREDICTED:
+        codes[0] = INIT
+    for index, code in enumerate(codes):
+        after_failure = index > 0 and codes[index - 1] in (FAILURE, SKIPPED)
+        allowed = (INIT,) if index == 0 else (SKIPPED, INIT) if after_failure else (PREDICTED, INIT, FAILURE)
+        if code not in allowed:
+            raise JaxtrackError(f"{path}:{index + 1}: code {code} breaks the reset protocol "
+                                "(1 first, and 2 followed by 0 rows until the next 1)")
+    return ResetRecord(codes, regions)
+
+
+def atomic_write(path, data):
+    """Write ``data`` (str or bytes) to ``path`` through a temporary file in the same folder and
+    ``os.replace``: readers never see a partial file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "wb" if isinstance(data, bytes) else "w") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def format_boxes(boxes):
+    """(T, 4) xyxy -> result-file text, ``x,y,w,h`` rows with 4 decimals (``nan`` for failures)."""
+    boxes = np.asarray(boxes, np.float64)
+    xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
+    return "".join(",".join(f"{v:.4f}" for v in row) + "\n" for row in xywh)
+
+
+def format_record(record):
+    """:class:`ResetRecord` -> VOT result-file text (codes, or ``x,y,w,h`` of axis-aligned regions)."""
+    lines = []
+    for code, region in zip(record.codes, record.regions):
+        if code != PREDICTED:
+            lines.append(str(int(code)))
+        else:
+            xs, ys = region[0::2], region[1::2]
+            x, y = xs.min(), ys.min()
+            lines.append(f"{x:.4f},{y:.4f},{xs.max() - x:.4f},{ys.max() - y:.4f}")
+    return "\n".join(lines) + "\n"
+
+
+def _lines(path):
+    lines = read_text(path, "result file").splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return lines
+
+
+def _check_count(path, rows, n_frames):
+    if rows != n_frames:
+        raise JaxtrackError(f"{path}: {rows} result rows, expected one per frame ({n_frames})")

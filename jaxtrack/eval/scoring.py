@@ -1,0 +1,77 @@
+"""Score a folder of result files against a benchmark (the library side of ``jaxtrack score``)."""
+
+from __future__ import annotations
+
+from jaxtrack.data.readers import open_dataset
+from jaxtrack.errors import JaxtrackError
+from jaxtrack.eval import metrics, results, vot
+from jaxtrack.eval.benchmarks import BENCHMARKS
+
+
+def conventions_for(benchmark):
+    """Names of the conventions ``benchmark`` can be scored with."""
+    return sorted(vot.VOT_CONVENTIONS) if BENCHMARKS[benchmark].reader == "vot" else sorted(metrics.CONVENTIONS)
+
+
+def score_results(benchmark, root, results_dir, *, sequences=None, convention=None):
+    """Score the result files in ``results_dir`` on the benchmark at ``root``.
+
+    Args:
+      benchmark: a key of :data:`BENCHMARKS`.
+      sequences: sequence names to score (default: all of the dataset).
+      convention: a convention name (default: the benchmark's official one; see
+        :func:`conventions_for`).
+
+    Returns:
+      ``{"benchmark", "results", "convention", "overall", "sequences"}``: fractions in [0, 1]
+      (OTB family: ``auc``, ``precision``, ``norm_precision``, ``success_rate`` and curves; plus
+      ``ao``, ``sr50``, ``sr75`` for GOT-10k; VOT: ``accuracy``, ``robustness``, ``failures``,
+      ``eao``). Sequences with OTB-style attributes carry them as ``attributes``.
+    """
+    if benchmark not in BENCHMARKS:
+        raise JaxtrackError(f"unknown benchmark {benchmark!r}; known: {', '.join(BENCHMARKS)}")
+    spec = BENCHMARKS[benchmark]
+    convention = convention or spec.convention
+    if convention not in conventions_for(benchmark):
+        raise JaxtrackError(f"convention {convention!r} does not apply to {benchmark}; "
+                            f"use one of {', '.join(conventions_for(benchmark))}")
+    dataset = open_dataset(spec.reader, root, sequences=sequences, **spec.options)
+    for seq in dataset:
+        if seq.attributes.get("first_box_only"):
+            raise JaxtrackError(f"sequence {seq.name!r} has only its first box (a test split); "
+                                "its results can only be scored by the benchmark's server")
+    if spec.reader == "vot":
+        scored = _score_vot(dataset, results_dir, convention)
+    else:
+        scored = _score_ope(dataset, results_dir, convention)
+    for seq in dataset:
+        if "attributes" in seq.attributes:
+            scored["sequences"][seq.name]["attributes"] = list(seq.attributes["attributes"])
+    return {"benchmark": benchmark, "results": str(results_dir), **scored}
+
+
+def image_size(sequence):
+    """``(width, height)`` of a sequence: from its annotations if known, else its first frame."""
+    if "image_size" in sequence.attributes:
+        return tuple(sequence.attributes["image_size"])
+    height, width = sequence.frame(0).shape[:2]
+    return width, height
+
+
+def _score_ope(dataset, results_dir, convention):
+    predictions = []
+    for seq in dataset:
+        files = results.result_files(results_dir, seq)
+        if len(files) != 1:
+            raise JaxtrackError(f"{len(files)} result runs for {seq.name!r} in {results_dir}; "
+                                "one-pass evaluation scores one run per sequence")
+        predictions.append(results.read_boxes(files[0], len(seq)))
+    sizes = [image_size(seq) for seq in dataset] if metrics.CONVENTIONS[convention].clip_to_image else None
+    return metrics.evaluate(predictions, list(dataset), convention, sizes)
+
+
+def _score_vot(dataset, results_dir, convention):
+    records = [[results.read_record(path, len(seq)) for path in results.result_files(results_dir, seq)]
+               for seq in dataset]
+    return vot.evaluate_vot(records, [seq.attributes["polygons"] for seq in dataset],
+                            [image_size(seq) for seq in dataset], dataset.names(), convention)

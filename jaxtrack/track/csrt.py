@@ -1,0 +1,32 @@
+"""OpenCV's CSRT correlation-filter tracker (opencv-contrib, no model files) as a peer baseline."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+class CsrtTracker:
+    """:class:`jaxtrack.track.base.Tracker` around ``cv2.TrackerCSRT``.
+
+    OpenCV takes and returns integer ``x, y, w, h`` rectangles: the initial box is rounded (sides
+    at least 1 px). The score is 1.0 when OpenCV reports success, else 0.0 (the previous box is
+    then kept).
+    """
+
+    def __init__(self):
+        self._tracker = None
+        self._box = None
+
+    def init(self, frame, box_xyxy):
+        x1, y1, x2, y2 = (float(v) for v in box_xyxy)
+        rect = (round(x1), round(y1), max(round(x2 - x1), 1), max(round(y2 - y1), 1))
+        self._tracker = cv2.TrackerCSRT.create()
+        self._tracker.init(frame, rect)
+        self._box = np.array([x1, y1, x2, y2], np.float64)
+
+    def update(self, frame):
+        ok, (x, y, w, h) = self._tracker.update(frame)
+        if ok:
+            self._box = np.array([x, y, x + w, y + h], np.float64)
+        return self._box.copy(), 1.0 if ok else 0.0

@@ -1,0 +1,137 @@
+"""Run a tracker over a dataset and write result files (pysot/pytracking layout), resumably.
+
+Layout written into ``out_dir`` (one folder per tracker and benchmark, chosen by the caller):
+``<sequence>.txt`` (one ``x,y,w,h`` row per frame, or a VOT reset-protocol record) and
+``<sequence>_time.txt`` (seconds per frame spent in ``init``/``update``, frame decoding excluded).
+Each file is written to a temporary file and moved into place, the result file last: a sequence
+whose result file exists is complete and is skipped on the next run.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+from tqdm import tqdm
+
+from jaxtrack.data.readers.vot import rect_polygons
+from jaxtrack.errors import JaxtrackError
+from jaxtrack.eval.polygon import polygon_iou
+from jaxtrack.eval.results import atomic_write, format_boxes, format_record
+from jaxtrack.eval.vot import FAILURE, INIT, PREDICTED, SKIPPED, ResetRecord
+
+PROTOCOLS = ("ope", "reset")
+
+
+def run_sequence(tracker, sequence):
+    """One-pass evaluation: init on frame 0 with its ground truth, then update on every frame.
+
+    Returns:
+      (T, 4) float64 xyxy boxes (frame 0 = the initial box) and (T,) seconds per frame.
+    """
+    boxes = np.empty((len(sequence), 4))
+    times = np.empty(len(sequence))
+    boxes[0] = _initial_box(sequence, 0)
+    frame = sequence.frame(0)
+    start = time.perf_counter()
+    tracker.init(frame, boxes[0])
+    times[0] = time.perf_counter() - start
+    for index in range(1, len(sequence)):
+        frame = sequence.frame(index)
+        start = time.perf_counter()
+        box, _ = tracker.update(frame)
+        times[index] = time.perf_counter() - start
+        boxes[index] = box
+    return boxes, times
+
+
+def run_reset_protocol(tracker, sequence, skip=5):
+    """VOT baseline run: re-initialise ``skip`` frames after each failure (overlap <= 0).
+
+    Overlaps are measured against ``sequence.attributes["polygons"]`` (or the boxes) inside the
+    image. Returns a :class:`jaxtrack.eval.vot.ResetRecord` and (T,) seconds per frame (0 on
+    skipped frames).
+    """
+    n = len(sequence)
+    gt = sequence.attributes.get("polygons")
+    if gt is None:
+        gt = rect_polygons(_xywh(sequence.boxes))
+    codes = np.full(n, SKIPPED, np.int64)
+    regions = np.full((n, 8), np.nan)
+    times = np.zeros(n)
+    index, tracking = 0, False
+    while index < n:
+        frame = sequence.frame(index)
+        start = time.perf_counter()
+        if not tracking:
+            if np.all(np.isfinite(sequence.boxes[index])):
+                tracker.init(frame, sequence.boxes[index])
+                codes[index], tracking = INIT, True
+            times[index] = time.perf_counter() - start
+            index += 1
+            continue
+        box, _ = tracker.update(frame)
+        times[index] = time.perf_counter() - start
+        region = rect_polygons(_xywh(np.asarray(box, np.float64)[None]))[0]
+        height, width = frame.shape[:2]
+        overlap = polygon_iou(region[None], gt[index][None], (width, height))[0]
+        if overlap > 0 or not np.isfinite(overlap):  # no ground truth: no failure can be detected
+            codes[index], regions[index] = PREDICTED, region
+            index += 1
+        else:
+            codes[index], tracking = FAILURE, False
+            index += skip
+    return ResetRecord(codes, regions), times
+
+
+def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, progress=True):
+    """Run a fresh ``tracker_factory()`` on every sequence without a result file in ``out_dir``.
+
+    Args:
+      tracker_factory: callable returning a new :class:`jaxtrack.track.Tracker`.
+      dataset: a :class:`jaxtrack.data.Dataset`.
+      out_dir: folder for ``<sequence>.txt`` and ``<sequence>_time.txt``.
+      protocol: ``"ope"`` (one pass) or ``"reset"`` (VOT baseline, re-init ``skip`` frames after
+        a failure).
+      progress: show a tqdm progress bar over sequences.
+
+    Returns:
+      ``{sequence name: {"fps": frames per second of init/update or None if skipped,
+      "frames": T, "skipped": bool}}`` for every sequence of the dataset.
+    """
+    if protocol not in PROTOCOLS:
+        raise JaxtrackError(f"protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
+    os.makedirs(out_dir, exist_ok=True)
+    summary = {}
+    bar = tqdm(dataset.sequences, desc=f"{dataset.name} ({protocol})", unit="seq", disable=not progress)
+    for sequence in bar:
+        result_path = os.path.join(out_dir, sequence.name + ".txt")
+        if os.path.exists(result_path):
+            summary[sequence.name] = {"fps": None, "frames": len(sequence), "skipped": True}
+            continue
+        tracker = tracker_factory()
+        if protocol == "ope":
+            boxes, times = run_sequence(tracker, sequence)
+            text = format_boxes(boxes)
+        else:
+            record, times = run_reset_protocol(tracker, sequence, skip)
+            text = format_record(record)
+        atomic_write(os.path.join(out_dir, sequence.name + "_time.txt"), "".join(f"{t:.6f}\n" for t in times))
+        atomic_write(result_path, text)
+        fps = len(sequence) / max(float(np.sum(times)), 1e-12)
+        summary[sequence.name] = {"fps": fps, "frames": len(sequence), "skipped": False}
+        bar.set_postfix(sequence=sequence.name, fps=f"{fps:.1f}")
+    return summary
+
+
+def _xywh(boxes):
+    return np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
+
+
+def _initial_box(sequence, index):
+    box = sequence.boxes[index]
+    if not np.all(np.isfinite(box)):
+        raise JaxtrackError(f"sequence {sequence.name!r}: frame {index} has no valid ground-truth box to "
+                            "initialise the tracker")
+    return box
