@@ -15,6 +15,8 @@ from jaxtrack.errors import JaxtrackError
 # subcommand -> module; later issues add train, track, eval, demo, convert
 COMMANDS = {
     "study": "jaxtrack.cli.study",
+    "train": "jaxtrack.cli.train",
+    "score": "jaxtrack.cli.score",
 }
 
 

@@ -1,0 +1,65 @@
+"""Experiment configs as Python files (big_vision style) and command-line overrides.
+
+A config file defines ``get_config(arg=None) -> ml_collections.ConfigDict``; ``path.py:smoke``
+passes ``"smoke"`` as ``arg``. ``--set a.b=value`` overrides any field (value parsed as a Python
+literal when it is one; list items by index, ``data.sources.0.root=DIR``).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import pathlib
+
+from jaxtrack.errors import JaxtrackError
+
+
+def load_config(spec, overrides=()):
+    """Config from ``"path/to/config.py[:arg]"`` with ``"a.b=value"`` overrides applied."""
+    path, _, arg = str(spec).partition(":")
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise JaxtrackError(f"--config: no such file {path}")
+    module_spec = importlib.util.spec_from_file_location(f"jaxtrack_config_{path.stem}", path)
+    module = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as error:
+        raise JaxtrackError(f"--config {path}: the file does not run ({type(error).__name__}: {error})") from error
+    if not hasattr(module, "get_config"):
+        raise JaxtrackError(f"--config {path}: defines no get_config()")
+    config = module.get_config(arg or None)
+    for override in overrides:
+        apply_override(config, override)
+    return config
+
+
+def apply_override(config, override):
+    """Set ``a.b.c=value`` in a ConfigDict (value as a Python literal if it parses as one)."""
+    key, sep, text = override.partition("=")
+    if not sep:
+        raise JaxtrackError(f"--set {override!r}: expected key=value")
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        value = text
+    *parents, leaf = [int(name) if name.isdigit() else name for name in key.split(".")]
+    node = config
+    for name in parents:
+        node = _child(node, name, override)
+    _child(node, leaf, override)
+    try:
+        node[leaf] = value
+    except TypeError as error:  # ConfigDict keeps a field's type
+        raise JaxtrackError(f"--set {override!r}: {error}") from error
+
+
+def _child(node, name, override):
+    """``node[name]``, or an error naming the missing field."""
+    if isinstance(node, (list, tuple)):
+        present = isinstance(name, int) and name < len(node)
+    else:
+        present = not isinstance(name, int) and name in node
+    if not present:
+        raise JaxtrackError(f"--set {override!r}: the config has no field {name!r}")
+    return node[name]
