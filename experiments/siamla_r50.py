@@ -1,0 +1,22 @@
+"""SiamLA (ResNet-50): localization-aware labels (LADL + LALS) and a localization-quality branch.
+
+Reconstruction from the abstract (see jaxtrack/assign/siamla.py and jaxtrack/models/lafa.py):
+positives by DLA over the IoU of the boxes predicted at the 16 nearest points, classification
+targets = that IoU (quality focal loss), smoothed towards the predicted-box IoU with eps 0.1
+(LALS); the LAFA branch predicts an IoU map that multiplies the classification score when
+tracking.
+
+Command (paper scale):
+  jaxtrack train --config experiments/siamla_r50.py --workdir runs/siamla_r50 \\
+      --set data.sources.0.root=/data/GOT-10k --set pretrained.path=resnet50.pth
+Runtime: as siamcar_r50 plus the quality branch.
+Expected: SiamLA reports GOT-10k, LaSOT and OTB100 gains over its SiamCAR-style baseline.
+Variants: `:lite0`, `:small`, `:smoke`.
+"""
+
+from jaxtrack.train.configs import experiment
+
+
+def get_config(arg=None):
+    return experiment("siamla", {"name": "ladl", "k": 16, "statistic": "pred_iou", "quality_floor": 0.1,
+                                 "lals": {"eps": 0.1, "measure": "pred_iou"}}, arg)

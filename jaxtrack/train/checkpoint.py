@@ -1,0 +1,108 @@
+"""Training checkpoints: orbax behind one small class.
+
+A workdir holds ``checkpoints/<step>/`` with three items: ``state`` (the train state pytree:
+parameters, batch statistics, optimiser state, step, RNG key), ``data`` (the input iterator's
+state, JSON) and ``config`` (the resolved experiment config, JSON). Orbax writes each step into a
+temporary folder and renames it when complete, so a killed run never leaves a half checkpoint
+that looks finished; the last ``max_to_keep`` are kept.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import jax
+import orbax.checkpoint as ocp
+
+from jaxtrack.errors import JaxtrackError
+
+
+class Checkpointer:
+    """Save and resume a training run in ``workdir/checkpoints``.
+
+    Args:
+      workdir: the run's folder.
+      max_to_keep: how many of the latest checkpoints to keep.
+    """
+
+    def __init__(self, workdir, *, max_to_keep=3):
+        self.directory = pathlib.Path(workdir).absolute() / "checkpoints"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._manager = ocp.CheckpointManager(
+            self.directory,
+            options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
+                                                 enable_async_checkpointing=False),
+            item_names=("state", "data", "config"),
+        )
+
+    def steps(self):
+        """Steps with a complete checkpoint, oldest first."""
+        self._manager.reload()
+        return sorted(self._manager.all_steps())
+
+    def latest_step(self):
+        steps = self.steps()
+        return steps[-1] if steps else None
+
+    def save(self, step, state, *, data_state, config):
+        """Write checkpoint ``step`` (blocking; every process of a multi-host run calls it)."""
+        self._manager.save(int(step), args=ocp.args.Composite(
+            state=ocp.args.StandardSave(state),
+            data=ocp.args.JsonSave(data_state),
+            config=ocp.args.JsonSave(config)), force=True)
+        self._manager.wait_until_finished()
+
+    def restore(self, abstract_state, step=None):
+        """Restore ``(state, data_state, config)`` of ``step`` (default: the latest).
+
+        ``abstract_state`` is a pytree of ``jax.ShapeDtypeStruct`` (with shardings) of the same
+        structure, e.g. from ``jax.eval_shape``; arrays come back with those shardings.
+
+        Raises:
+          JaxtrackError: no such checkpoint, or it is corrupt or does not fit the model (the
+            message lists the other steps that can be resumed from).
+        """
+        steps = self.steps()
+        step = steps[-1] if step is None and steps else step
+        if step is None or step not in steps:
+            raise JaxtrackError(f"no checkpoint {'' if step is None else f'for step {step} '}in "
+                                f"{self.directory} (complete steps: {steps or 'none'})")
+        try:
+            restored = self._manager.restore(step, args=ocp.args.Composite(
+                state=ocp.args.StandardRestore(abstract_state),
+                data=ocp.args.JsonRestore(),
+                config=ocp.args.JsonRestore()))
+        except Exception as error:  # orbax raises many types for unreadable or mismatching files
+            others = [s for s in steps if s != step]
+            raise JaxtrackError(
+                f"checkpoint step {step} in {self.directory} is corrupt or does not match this "
+                f"model/optimiser ({type(error).__name__}: {str(error)[:300]}); other steps: "
+                f"{others or 'none'} (resume one with --resume-step, or delete step {step})") from error
+        return restored.state, restored.data, restored.config
+
+    def restore_params(self, step=None):
+        """``(params, batch_stats, config)`` for inference, without the optimiser state.
+
+        Restores the parameters as host NumPy arrays without needing the model's shapes.
+        """
+        steps = self.steps()
+        step = steps[-1] if step is None and steps else step
+        if step is None or step not in steps:
+            raise JaxtrackError(f"no checkpoint in {self.directory} (complete steps: {steps or 'none'})")
+        try:
+            restored = self._manager.restore(step, args=ocp.args.Composite(
+                state=ocp.args.StandardRestore(), config=ocp.args.JsonRestore()))
+        except Exception as error:
+            raise JaxtrackError(f"checkpoint step {step} in {self.directory} cannot be read "
+                                f"({type(error).__name__}: {str(error)[:300]})") from error
+        state = restored.state
+        return state["params"], state.get("batch_stats", {}), restored.config
+
+    def close(self):
+        self._manager.close()
+
+
+def abstract_like(tree):
+    """``jax.ShapeDtypeStruct`` pytree (shardings kept) of a pytree of arrays."""
+    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=getattr(x, "sharding", None)),
+                        tree)
