@@ -17,6 +17,9 @@ COMMANDS = {
     "study": "jaxtrack.cli.study",
     "train": "jaxtrack.cli.train",
     "score": "jaxtrack.cli.score",
+    "convert": "jaxtrack.cli.convert",
+    "track": "jaxtrack.cli.track",
+    "eval": "jaxtrack.cli.eval",
 }
 
 

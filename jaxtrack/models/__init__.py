@@ -1,0 +1,26 @@
+"""Siamese tracking networks (Flax Linen, NHWC float32), their losses, conversion and files.
+
+- :func:`build` a model from a config (``{"name": ..., ...}``); names in :data:`MODELS`.
+- ``model.apply(variables, template, search)`` -> dict of output maps in the sample order of
+  :mod:`jaxtrack.assign`; ``method="embed_template"`` / ``"apply_search"`` split it for tracking.
+- :func:`jaxtrack.models.losses.losses` -> dict of named loss terms (each term is a function of
+  that module); :func:`make_objective` adds the weighted ``total`` of a preset
+  (:data:`OBJECTIVES`).
+- :func:`convert` PyTorch checkpoints (pysot, SiamCAR, torchvision, EfficientNet-Lite0),
+  :func:`pretrained_variables` grafts a converted backbone into a model;
+  :func:`save` / :func:`load` jaxtrack model directories.
+"""
+
+from jaxtrack.models.backbones import BACKBONES
+from jaxtrack.models.checkpoint import load, save
+from jaxtrack.models.convert import (SOURCES, TORCHVISION_PIXELS, convert, graft_backbone,
+                                     pretrained_variables)
+from jaxtrack.models.losses import CLS_LOSSES, OBJECTIVES, make_objective
+from jaxtrack.models.registry import MODELS, abstract_variables, build, build_named
+from jaxtrack.models.siamese import SiameseModel
+
+__all__ = [
+    "BACKBONES", "CLS_LOSSES", "MODELS", "OBJECTIVES", "SOURCES", "SiameseModel",
+    "TORCHVISION_PIXELS", "abstract_variables", "build", "build_named", "convert",
+    "graft_backbone", "load", "make_objective", "pretrained_variables", "save",
+]

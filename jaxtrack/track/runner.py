@@ -1,10 +1,12 @@
 """Run a tracker over a dataset and write result files (pysot/pytracking layout), resumably.
 
-Layout written into ``out_dir`` (one folder per tracker and benchmark, chosen by the caller):
-``<sequence>.txt`` (one ``x,y,w,h`` row per frame, or a VOT reset-protocol record) and
-``<sequence>_time.txt`` (seconds per frame spent in ``init``/``update``, frame decoding excluded).
-Each file is written to a temporary file and moved into place, the result file last: a sequence
-whose result file exists is complete and is skipped on the next run.
+Layouts written into ``out_dir`` (one folder per tracker and benchmark, chosen by the caller):
+``"flat"`` (pysot, OTB/UAV123/LaSOT/TrackingNet) ``<sequence>.txt`` (one ``x,y,w,h`` row per
+frame, or a VOT reset-protocol record) and ``<sequence>_time.txt`` (seconds per frame spent in
+``init``/``update``, frame decoding excluded); ``"runs"`` (GOT-10k submissions, VOT baseline
+folders) ``<sequence>/<sequence>_001.txt`` and ``<sequence>/<sequence>_time.txt``. Each file is
+written to a temporary file and moved into place, the result file last: a sequence whose result
+file exists is complete and is skipped on the next run.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from jaxtrack.eval.results import atomic_write, format_boxes, format_record
 from jaxtrack.eval.vot import FAILURE, INIT, PREDICTED, SKIPPED, ResetRecord
 
 PROTOCOLS = ("ope", "reset")
+LAYOUTS = ("flat", "runs")
 
 
 def run_sequence(tracker, sequence):
@@ -85,15 +88,23 @@ def run_reset_protocol(tracker, sequence, skip=5):
     return ResetRecord(codes, regions), times
 
 
-def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, progress=True):
+def result_paths(out_dir, name, layout="flat"):
+    """(result file, time file) of sequence ``name`` in ``out_dir`` for ``layout``."""
+    if layout == "runs":
+        return (os.path.join(out_dir, name, f"{name}_001.txt"), os.path.join(out_dir, name, f"{name}_time.txt"))
+    return os.path.join(out_dir, name + ".txt"), os.path.join(out_dir, name + "_time.txt")
+
+
+def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, layout="flat", progress=True):
     """Run a fresh ``tracker_factory()`` on every sequence without a result file in ``out_dir``.
 
     Args:
       tracker_factory: callable returning a new :class:`jaxtrack.track.Tracker`.
       dataset: a :class:`jaxtrack.data.Dataset`.
-      out_dir: folder for ``<sequence>.txt`` and ``<sequence>_time.txt``.
+      out_dir: folder of the result files (``layout``).
       protocol: ``"ope"`` (one pass) or ``"reset"`` (VOT baseline, re-init ``skip`` frames after
         a failure).
+      layout: ``"flat"`` or ``"runs"`` (see the module docstring).
       progress: show a tqdm progress bar over sequences.
 
     Returns:
@@ -102,11 +113,13 @@ def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, 
     """
     if protocol not in PROTOCOLS:
         raise JaxtrackError(f"protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
+    if layout not in LAYOUTS:
+        raise JaxtrackError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
     os.makedirs(out_dir, exist_ok=True)
     summary = {}
     bar = tqdm(dataset.sequences, desc=f"{dataset.name} ({protocol})", unit="seq", disable=not progress)
     for sequence in bar:
-        result_path = os.path.join(out_dir, sequence.name + ".txt")
+        result_path, time_path = result_paths(out_dir, sequence.name, layout)
         if os.path.exists(result_path):
             summary[sequence.name] = {"fps": None, "frames": len(sequence), "skipped": True}
             continue
@@ -117,7 +130,7 @@ def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, 
         else:
             record, times = run_reset_protocol(tracker, sequence, skip)
             text = format_record(record)
-        atomic_write(os.path.join(out_dir, sequence.name + "_time.txt"), "".join(f"{t:.6f}\n" for t in times))
+        atomic_write(time_path, "".join(f"{t:.6f}\n" for t in times))
         atomic_write(result_path, text)
         fps = len(sequence) / max(float(np.sum(times)), 1e-12)
         summary[sequence.name] = {"fps": fps, "frames": len(sequence), "skipped": False}

@@ -16,6 +16,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from jaxtrack.assign import decode
 from jaxtrack.assign.labels import NEGATIVE, POSITIVE
+from jaxtrack.train.optim import BACKBONE, FROZEN
 
 BATCH_AXIS = "data"
 
@@ -25,7 +26,7 @@ def regression_output(outputs):
     return "loc" if "loc" in outputs else "ltrb"
 
 
-def make_train_step(model, labeler, objective, optimizer, samples):
+def make_train_step(model, labeler, objective, optimizer, samples, *, groups=None, train_backbone=True):
     """``step(state, batch) -> (state, metrics)``, pure; jit it with :func:`jit_train_step`.
 
     Args:
@@ -34,13 +35,24 @@ def make_train_step(model, labeler, objective, optimizer, samples):
       objective: ``objective(outputs, labels) -> dict`` of loss terms with ``"total"``.
       optimizer: an optax transformation.
       samples: (N, 4) anchors or (N, 2) points of the model's score map.
+      groups: optional labels of the parameters (:func:`jaxtrack.train.optim.param_groups`);
+        ``frozen`` parameters, and ``backbone`` ones unless ``train_backbone``, are held constant
+        (``stop_gradient``) so that no backward pass runs through them at all: the optimiser
+        would discard those gradients anyway, and on a CPU they cost most of the step.
     Batch: ``template`` (B, 127, 127, 3) and ``search`` (B, 255, 255, 3) uint8 or float, ``box``
     (B, 4) xyxy search-crop pixels, ``negative`` (B,) bool.
     """
     samples = jnp.asarray(samples, jnp.float32)
 
+    held = {FROZEN} if train_backbone else {FROZEN, BACKBONE}
+
+    def hold_constant(params):
+        if groups is None:
+            return params
+        return jax.tree.map(lambda p, g: jax.lax.stop_gradient(p) if g in held else p, params, groups)
+
     def loss(params, batch_stats, batch, key):
-        variables = {"params": params, "batch_stats": batch_stats}
+        variables = {"params": hold_constant(params), "batch_stats": batch_stats}
         template = batch["template"].astype(jnp.float32)
         search = batch["search"].astype(jnp.float32)
         outputs, updates = model.apply(variables, template, search, train=True, mutable=["batch_stats"])

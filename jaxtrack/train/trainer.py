@@ -23,7 +23,7 @@ from jaxtrack.assign import anchor_grid, point_grid
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.train import checkpoint as ckpt
 from jaxtrack.train.labels import make_labeler
-from jaxtrack.train.optim import make_optimizer
+from jaxtrack.train.optim import make_optimizer, param_groups
 from jaxtrack.train.step import BATCH_AXIS, global_batch, init_state, jit_train_step, make_train_step, replicated
 
 
@@ -126,7 +126,16 @@ def build_run(config, workdir, mesh):
     optimizer, schedule = make_optimizer(abstract_variables["params"], steps_per_epoch=steps_per_epoch, **optim)
     labeler = make_labeler(config["assigner"], samples)
     objective = make_objective(config["loss"])
-    step = jit_train_step(make_train_step(model, labeler, objective, optimizer, samples), mesh)
+    groups = param_groups(abstract_variables["params"], optim.get("trainable_backbone"))
+    steps = {train_backbone: jit_train_step(make_train_step(
+        model, labeler, objective, optimizer, samples, groups=groups, train_backbone=train_backbone), mesh)
+        for train_backbone in (False, True)}
+    backbone_start = optim.get("backbone_epoch", 0) * steps_per_epoch
+
+    def step(state, batch, index):
+        """The jitted step for step ``index``: without backbone gradients before it trains."""
+        return steps[index >= backbone_start](state, batch)
+
     return dict(model=model, optimizer=optimizer, schedule=schedule, step=step, samples=samples,
                 total_steps=steps_per_epoch * config["optim"]["epochs"])
 
@@ -201,7 +210,7 @@ def train_and_evaluate(config, workdir, *, resume_step=None, progress=True, stop
         for step in range(start, end):
             batch = next(iterator)
             state, metrics = run["step"](state, global_batch(
-                {k: batch[k] for k in ("template", "search", "box", "negative")}, mesh))
+                {k: batch[k] for k in ("template", "search", "box", "negative")}, mesh), step)
             done = step + 1
             log_now = done % every == 0 or done == end
             save_now = done % save_every == 0 or done == end

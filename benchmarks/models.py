@@ -1,0 +1,121 @@
+"""Model speed and size: the SiamRPN++ R50 tracking step in JAX next to PyTorch, and the
+parameters and FLOPs of every registered model.
+
+Run: ``python benchmarks/models.py [--repeats 20] [--threads 2] [--skip-table]``.
+
+1. Latency of one tracking step of pysot's ``siamrpn_r50_l234_dwxcorr`` (template embedded once,
+   then one 255x255 search crop, batch 1): jaxtrack's model under ``jax.jit`` after warm-up,
+   and the same architecture in PyTorch (:mod:`jaxtrack.models.torch_reference`, eval mode,
+   ``torch.no_grad``, ``--threads`` intra-op threads) with the same random weights, in the same
+   run, interleaved call by call; median milliseconds and the ratio JAX / PyTorch (below 1: JAX
+   faster). The outputs are checked to agree first.
+2. Per model: parameters, and XLA's FLOP count (``cost_analysis`` of the compiled computation)
+   of the tracking step (search branch + head; the template is embedded once per sequence) and
+   of embedding the template.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def compiled(fn, *args):
+    return jax.jit(fn).lower(*args).compile()
+
+
+def flops(executable):
+    analysis = executable.cost_analysis()
+    if isinstance(analysis, (list, tuple)):  # older JAX returned one dict per device
+        analysis = analysis[0]
+    return float(analysis.get("flops", float("nan")))
+
+
+def tracking_step_latency(repeats, threads):
+    import torch
+
+    from jaxtrack.models import convert
+    from jaxtrack.models import torch_reference as tr
+
+    torch.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    template = rng.uniform(0, 255, (1, 127, 127, 3)).astype(np.float32)
+    search = rng.uniform(0, 255, (1, 255, 255, 3)).astype(np.float32)
+    zt = torch.from_numpy(template).permute(0, 3, 1, 2).contiguous()
+    xt = torch.from_numpy(search).permute(0, 3, 1, 2).contiguous()
+    generator = torch.Generator().manual_seed(0)
+    ref = tr.randomize(tr.SiamRPN(), generator)
+    tr.calibrate_batch_norm(ref, lambda: ref.track(ref.template(zt), xt), generator)
+    model, variables = convert("pysot_siamrpn_r50", ref.state_dict())
+
+    embed = compiled(lambda v, t: model.apply(v, t, method="embed_template"), variables, template)
+    zf = embed(variables, template)
+    step = compiled(lambda v, z, s: model.apply(v, z, s, method="apply_search"), variables, zf,
+                    search)
+    with torch.no_grad():
+        zf_torch = ref.template(zt)
+        cls_torch, _ = ref.track(zf_torch, xt)
+    outputs = step(variables, zf, search)
+    expected = cls_torch.permute(0, 2, 3, 1).numpy().reshape(1, 25, 25, 2, 5)
+    expected = expected.transpose(0, 1, 2, 4, 3).reshape(1, -1, 2)
+    difference = float(np.abs(np.asarray(outputs["cls"]) - expected).max())
+
+    search_device = jax.device_put(search)
+    runs = {"jax": lambda: jax.block_until_ready(step(variables, zf, search_device)),
+            "torch": lambda: ref.track(zf_torch, xt)}
+    times = {name: [] for name in runs}
+    with torch.no_grad():
+        for repeat in range(repeats + 3):  # interleaved, so load changes hit both alike
+            for name, run in runs.items():
+                start = time.perf_counter()
+                run()
+                if repeat >= 3:  # warm-up
+                    times[name].append(time.perf_counter() - start)
+    return (float(np.median(times["jax"])), float(np.median(times["torch"])), difference,
+            flops(step))
+
+
+def model_table():
+    from jaxtrack.models import MODELS, abstract_variables, build
+
+    template = jax.ShapeDtypeStruct((1, 127, 127, 3), jnp.float32)
+    search = jax.ShapeDtypeStruct((1, 255, 255, 3), jnp.float32)
+    rows = []
+    for name in MODELS.names():
+        model = build({"name": name})
+        variables = abstract_variables(model, name)
+        params = sum(int(np.prod(leaf.shape)) for leaf in jax.tree.leaves(variables["params"]))
+        embed = lambda v, t, m=model: m.apply(v, t, method="embed_template")  # noqa: E731
+        zf = jax.eval_shape(embed, variables, template)
+        step = compiled(lambda v, z, s, m=model: m.apply(v, z, s, method="apply_search"),
+                        variables, zf, search)
+        rows.append((name, params, flops(step), flops(compiled(embed, variables, template))))
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
+    parser.add_argument("--skip-table", action="store_true", help="only the latency comparison")
+    args = parser.parse_args(argv)
+
+    jax_s, torch_s, difference, step_flops = tracking_step_latency(args.repeats, args.threads)
+    print(f"SiamRPN++ R50 tracking step (batch 1, 255 search crop, template embedded once), "
+          f"{jax.devices()[0].platform}, torch threads {args.threads}")
+    print(f"  jax (jit)   {jax_s * 1e3:8.1f} ms   ({step_flops / 1e9:.1f} GFLOP)")
+    print(f"  pytorch     {torch_s * 1e3:8.1f} ms")
+    print(f"  ratio jax / pytorch = {jax_s / torch_s:.2f}   (max |cls difference| {difference:.1e})")
+    if args.skip_table:
+        return
+    print(f"\n{'model':16s} {'params':>10s} {'track GFLOP':>12s} {'template GFLOP':>15s}")
+    for name, params, step, template in model_table():
+        print(f"{name:16s} {params / 1e6:9.2f}M {step / 1e9:12.2f} {template / 1e9:15.2f}")
+
+
+if __name__ == "__main__":
+    main()

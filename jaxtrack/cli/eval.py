@@ -1,0 +1,93 @@
+"""Run trackers over a benchmark, write results in its standard layout, score and compare them.
+
+Each --model is a jaxtrack model directory, a training workdir (latest checkpoint) or csrt.
+Results go to WORKDIR/DATASET/<tracker>/ (<tracker> = model folder name + "-" + parameter
+set): per-sequence x,y,w,h files with per-frame times (OTB, UAV123, LaSOT; TrackingNet also a
+<tracker>.zip for the server), GOT-10k's submission folders <seq>/<seq>_001.txt + _time.txt,
+VOT reset-protocol records in baseline/<seq>/<seq>_001.txt. A killed run keeps every finished
+sequence; the same command then tracks only what is missing. The scores use the benchmark's
+official convention (see `jaxtrack score`); the table, summary.md/csv and success/precision
+plots over all trackers go to WORKDIR/DATASET/. Test splits (GOT-10k, TrackingNet) are
+tracked but not scored.
+
+examples:
+  jaxtrack eval --model csrt runs/car_lite0 --dataset otb --root data/OTB100 --json otb.json
+  jaxtrack eval --model runs/car_lite0 --dataset got10k --root data/GOT-10k --split test --processes 2
+"""
+
+from __future__ import annotations
+
+import json
+
+HELP = "run trackers over a benchmark, score them and compare (tables, plots, JSON)"
+
+
+def configure(parser):
+    from jaxtrack.eval.benchmarks import BENCHMARKS
+
+    parser.add_argument("--model", required=True, nargs="+", metavar="MODEL",
+                        help="model directory, training workdir or csrt (several: a comparison)")
+    parser.add_argument("--dataset", required=True, choices=sorted(BENCHMARKS), help="benchmark")
+    parser.add_argument("--root", required=True, help="dataset root folder")
+    parser.add_argument("--sequences", nargs="+", metavar="NAME", help="only these sequences")
+    parser.add_argument("--split", help="dataset split (GOT-10k: val or test; TrackingNet: train or test)")
+    parser.add_argument("--workdir", default="results", help="output folder (default: results)")
+    parser.add_argument("--json", metavar="OUT", help="write speeds and scores of every tracker to this file")
+    parser.add_argument("--params", help="hyperparameter set of the Siamese trackers (default: the "
+                        "benchmark's, e.g. SiamCAR's otb/got10k/uav123/lasot sets)")
+    parser.add_argument("--processes", type=int, default=1, help="track in this many processes")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def run(args):
+    import os
+
+    from jaxtrack.cli.score import format_table
+    from jaxtrack.errors import JaxtrackError
+    from jaxtrack.eval.report import write_report
+    from jaxtrack.eval.results import atomic_write
+    from jaxtrack.track.evaluate import evaluate
+
+    if args.processes < 1:
+        raise JaxtrackError(f"--processes must be at least 1, not {args.processes}")
+    result = evaluate(args.model, args.dataset, args.root, args.workdir, sequences=args.sequences,
+                      params=args.params, split=args.split, processes=args.processes,
+                      progress=not args.no_progress)
+    trackers = result["trackers"]
+    for name, entry in trackers.items():
+        print(f"{name}: results in {entry['results']}, {_fps(entry['speed'])}")
+    if result["scored"]:
+        if len(trackers) == 1:
+            print(format_table(next(iter(trackers.values()))["scores"]))
+        print(comparison_table(trackers))
+        paths = write_report({n: e["scores"] for n, e in trackers.items()},
+                             os.path.join(args.workdir, args.dataset))
+        print("wrote " + ", ".join(paths.values()))
+    else:
+        print(f"{args.dataset}: these sequences have only their first box; submit the results to the "
+              "benchmark's server to score them")
+    if args.json:
+        atomic_write(args.json, json.dumps(result, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    return 0
+
+
+def comparison_table(trackers):
+    """One row per tracker: the benchmark's headline scores and its speed."""
+    from jaxtrack.eval.report import OPE_COLUMNS, VOT_COLUMNS
+
+    first = next(iter(trackers.values()))["scores"]["overall"]
+    columns = [c for c in (VOT_COLUMNS if "eao" in first else OPE_COLUMNS) if c in first]
+    width = max(len("tracker"), *(len(n) for n in trackers))
+    lines = [f"{'tracker':<{width}}  " + "  ".join(f"{c:>14}" for c in columns) + f"  {'fps':>8}"]
+    for name, entry in trackers.items():
+        overall = entry["scores"]["overall"]
+        fps = "" if entry["speed"]["fps"] is None else f"{entry['speed']['fps']:.1f}"
+        lines.append(f"{name:<{width}}  " + "  ".join(f"{overall[c]:>14.3f}" for c in columns) + f"  {fps:>8}")
+    return "\n".join(lines)
+
+
+def _fps(speed):
+    if speed["fps"] is None:
+        return "no timed frames"
+    return f"{speed['fps']:.1f} fps over {speed['frames']} frames"

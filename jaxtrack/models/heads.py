@@ -1,0 +1,155 @@
+"""Siamese heads: pysot's depthwise RPN (one level or several fused) and SiamCAR's head.
+
+Every head is called as ``head(template_features, search_features, search_size, train)`` with
+tuples of NHWC maps (one per level) and returns a dict of outputs flattened in the sample order of
+:mod:`jaxtrack.assign.geometry` (row-major over the score map, then anchor).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from jaxtrack.assign.geometry import point_grid
+from jaxtrack.models.layers import batch_norm, kaiming_out, pads, xcorr_depthwise
+
+
+class DepthwiseXCorr(nn.Module):
+    """pysot's ``DepthwiseXCorr``: 3x3 conv+BN+ReLU on each input (no padding), depthwise
+    cross-correlation, then 1x1 conv+BN+ReLU and a 1x1 conv (with bias) to ``out_channels``."""
+
+    hidden: int
+    out_channels: int
+    kernel_size: int = 3
+
+    @nn.compact
+    def __call__(self, template, search, train=False):
+        def conv_bn_relu(x, name):
+            x = nn.Conv(self.hidden, (self.kernel_size, self.kernel_size), padding="VALID",
+                        use_bias=False, kernel_init=kaiming_out, name=f"{name}_0")(x)
+            return nn.relu(batch_norm(f"{name}_1", train=train)(x))
+
+        feature = xcorr_depthwise(conv_bn_relu(search, "conv_search"),
+                                  conv_bn_relu(template, "conv_kernel"))
+        feature = nn.Conv(self.hidden, (1, 1), use_bias=False, kernel_init=kaiming_out,
+                          name="head_0")(feature)
+        feature = nn.relu(batch_norm("head_1", train=train)(feature))
+        return nn.Conv(self.out_channels, (1, 1), kernel_init=kaiming_out, name="head_3")(feature)
+
+
+def anchor_major(maps, channels, anchor_num):
+    """pysot's channel layout ``c * A + a`` (B, H, W, C*A) -> jaxtrack's (B, H*W*A, C)."""
+    batch, height, width, _ = maps.shape
+    maps = maps.reshape(batch, height, width, channels, anchor_num)
+    return jnp.swapaxes(maps, -1, -2).reshape(batch, height * width * anchor_num, channels)
+
+
+def rpn_outputs(cls, loc, anchor_num):
+    """pysot-layout maps -> ``cls`` (B, S*S*A, 2) logits and ``loc`` (B, S*S*A, 4) deltas."""
+    return {"cls": anchor_major(cls, 2, anchor_num), "loc": anchor_major(loc, 4, anchor_num)}
+
+
+class DepthwiseRPN(nn.Module):
+    """pysot's ``DepthwiseRPN`` on one level: a ``cls`` branch (2A channels, logits
+    ``k * A + a`` with k = background, foreground) and a ``loc`` branch (4A channels,
+    ``coord * A + a``). As a head it returns ``cls`` (B, S*S*A, 2) logits and ``loc``
+    (B, S*S*A, 4) pysot deltas."""
+
+    anchor_num: int = 5
+    hidden: int = 256
+
+    def setup(self):
+        self.cls = DepthwiseXCorr(self.hidden, 2 * self.anchor_num)
+        self.loc = DepthwiseXCorr(self.hidden, 4 * self.anchor_num)
+
+    def maps(self, template, search, train=False):
+        """One level -> (cls, loc) maps in pysot's channel layout."""
+        return self.cls(template, search, train), self.loc(template, search, train)
+
+    def __call__(self, template_features, search_features, search_size=None, train=False):
+        (template,), (search,) = template_features, search_features
+        return rpn_outputs(*self.maps(template, search, train), self.anchor_num)
+
+
+class MultiRPN(nn.Module):
+    """pysot's ``MultiRPN``: a :class:`DepthwiseRPN` per level (``rpn2``, ``rpn3``, ...), averaged,
+    weighted by ``softmax(cls_weight)`` / ``softmax(loc_weight)`` (learnable, ones at start) when
+    ``weighted``. Returns the same outputs as :class:`DepthwiseRPN`."""
+
+    anchor_num: int = 5
+    hidden: int = 256
+    weighted: bool = True
+
+    @nn.compact
+    def __call__(self, template_features, search_features, search_size=None, train=False):
+        cls_maps, loc_maps = [], []
+        for level, (z, x) in enumerate(zip(template_features, search_features)):
+            rpn = DepthwiseRPN(self.anchor_num, self.hidden, name=f"rpn{level + 2}")
+            cls, loc = rpn.maps(z, x, train)
+            cls_maps.append(cls)
+            loc_maps.append(loc)
+        if self.weighted:
+            cls_weight = jax.nn.softmax(self.param("cls_weight", nn.initializers.ones,
+                                                   (len(cls_maps),)))
+            loc_weight = jax.nn.softmax(self.param("loc_weight", nn.initializers.ones,
+                                                   (len(loc_maps),)))
+        else:
+            cls_weight = loc_weight = jnp.full((len(cls_maps),), 1.0 / len(cls_maps))
+        cls = sum(w * m for w, m in zip(cls_weight, cls_maps))
+        loc = sum(w * m for w, m in zip(loc_weight, loc_maps))
+        return rpn_outputs(cls, loc, self.anchor_num)
+
+
+class CARHead(nn.Module):
+    """SiamCAR's head: depthwise xcorr per level, concatenated, ``down`` 1x1 conv (SiamCAR's
+    ``ConvTranspose2d(768, 256, 1)``, the same map as a 1x1 conv), then two towers of
+    ``num_convs`` x [3x3 conv, GroupNorm(``groups``), ReLU]; ``cls_logits`` (2) and
+    ``centerness`` (1) 3x3 convs on the cls tower, ``bbox_pred`` (4) 3x3 conv on the box tower,
+    exponentiated. Initialised as SiamCAR: convs N(0, 0.01), bias 0, cls bias for prior 0.01.
+
+    Returns ``cls`` (B, S*S, 2) logits, ``cen`` (B, S*S) centerness logits and ``ltrb``
+    (B, S*S, 4) distances from the point to the box sides in search-crop pixels (SiamCAR uses
+    ``exp(conv)`` as pixels, no stride factor); with ``quality`` (a
+    :class:`jaxtrack.models.lafa.LAFA`) also ``quality`` (B, S*S) IoU logits.
+    """
+
+    channels: int = 256
+    num_convs: int = 4
+    groups: int = 32
+    prior: float = 0.01
+    stride: int = 8
+    quality: Any = None
+
+    @nn.compact
+    def __call__(self, template_features, search_features, search_size=255, train=False):
+        init = nn.initializers.normal(0.01)
+        corr = jnp.concatenate([xcorr_depthwise(x, z) for z, x in
+                                zip(template_features, search_features)], axis=-1)
+        fused = nn.Conv(self.channels, (1, 1), kernel_init=init, name="down")(corr)
+
+        def tower(x, name):
+            for i in range(self.num_convs):
+                x = nn.Conv(self.channels, (3, 3), padding=pads(1), kernel_init=init,
+                            name=f"{name}_{3 * i}")(x)
+                x = nn.GroupNorm(self.groups, epsilon=1e-5, name=f"{name}_{3 * i + 1}")(x)
+                x = nn.relu(x)
+            return x
+
+        cls_tower, box_tower = tower(fused, "cls_tower"), tower(fused, "bbox_tower")
+        prior_bias = nn.initializers.constant(-jnp.log((1.0 - self.prior) / self.prior))
+        cls = nn.Conv(2, (3, 3), padding=pads(1), kernel_init=init, bias_init=prior_bias,
+                      name="cls_logits")(cls_tower)
+        cen = nn.Conv(1, (3, 3), padding=pads(1), kernel_init=init, name="centerness")(cls_tower)
+        ltrb = jnp.exp(nn.Conv(4, (3, 3), padding=pads(1), kernel_init=init,
+                               name="bbox_pred")(box_tower))
+        batch, size = cls.shape[0], cls.shape[1]
+        outputs = {"cls": cls.reshape(batch, size * size, 2), "cen": cen.reshape(batch, -1),
+                   "ltrb": ltrb.reshape(batch, size * size, 4)}
+        if self.quality is not None:
+            sources = {"fused": fused, "cls_tower": cls_tower, "box_tower": box_tower}
+            points = point_grid(size, self.stride, search_size)
+            outputs["quality"] = self.quality(sources[self.quality.source], ltrb, points)
+        return outputs

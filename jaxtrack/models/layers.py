@@ -1,0 +1,133 @@
+"""Building blocks shared by the backbones and heads (NHWC, float32).
+
+Depthwise convolutions and cross-correlations are written as sums of shifted slices rather than
+grouped ``conv_general_dilated`` calls: on XLA:CPU that is 10-35x faster for the sizes used here
+(a 7x7 template on a 31x31 search map, EfficientNet's 3x3/5x5 depthwise convolutions) and the
+result is the same to float32 rounding.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+
+def pads(p):
+    """PyTorch-style symmetric padding of ``p`` pixels -> ``((p, p), (p, p))`` for ``nn.Conv``."""
+    return ((p, p), (p, p))
+
+
+kaiming_out = nn.initializers.variance_scaling(2.0, "fan_out", "normal")
+"""He-normal over fan-out: pysot's ResNet and RPN initialisation."""
+
+
+def batch_norm(name, *, train, frozen=False, momentum=0.9, epsilon=1e-5):
+    """A BatchNorm that uses its running statistics unless ``train`` and not ``frozen``.
+
+    ``momentum`` is Flax's (the weight of the old running value): PyTorch's default 0.1 is 0.9.
+    Training with batch statistics needs ``mutable=["batch_stats"]`` in ``apply``.
+    """
+    return nn.BatchNorm(use_running_average=frozen or not train, momentum=momentum,
+                        epsilon=epsilon, name=name)
+
+
+def shifted_sum(x, kernel, *, stride=1, dilation=1):
+    """Per-channel 2-D correlation of already padded maps as a sum of shifted slices.
+
+    Args:
+      x: (B, H, W, C) padded input.
+      kernel: (kh, kw, C) shared over the batch, or (B, kh, kw, C) per sample.
+      stride, dilation: ints.
+    Returns:
+      (B, Ho, Wo, C) with ``Ho = (H - dilation * (kh - 1) - 1) // stride + 1``.
+    """
+    per_sample = kernel.ndim == 4
+    kh, kw = kernel.shape[-3], kernel.shape[-2]
+    height, width = x.shape[1], x.shape[2]
+    out_h = (height - dilation * (kh - 1) - 1) // stride + 1
+    out_w = (width - dilation * (kw - 1) - 1) // stride + 1
+    total = None
+    for dy in range(kh):
+        for dx in range(kw):
+            y0, x0 = dy * dilation, dx * dilation
+            window = x[:, y0:y0 + (out_h - 1) * stride + 1:stride,
+                       x0:x0 + (out_w - 1) * stride + 1:stride, :]
+            weight = kernel[:, dy:dy + 1, dx:dx + 1, :] if per_sample else kernel[dy, dx]
+            total = window * weight if total is None else total + window * weight
+    return total
+
+
+def xcorr_depthwise(search, template):
+    """Depthwise cross-correlation (pysot's ``xcorr_depthwise``) -> (B, H-h+1, W-w+1, C).
+
+    ``search`` (B, H, W, C) is correlated channel by channel with its own ``template``
+    (B, h, w, C), without padding.
+    """
+    return shifted_sum(search, template)
+
+
+class DepthwiseConv(nn.Module):
+    """Depthwise KxK convolution without bias; kernel stored as (k, k, 1, C) like ``nn.Conv``
+    with ``feature_group_count=C``, so converters treat both alike.
+
+    ``padding`` is ``((top, bottom), (left, right))`` pixels.
+    """
+
+    kernel_size: int
+    strides: int = 1
+    dilation: int = 1
+    padding: tuple = ((0, 0), (0, 0))
+    kernel_init: nn.initializers.Initializer = kaiming_out
+
+    @nn.compact
+    def __call__(self, x):
+        channels = x.shape[-1]
+        kernel = self.param("kernel", self.kernel_init,
+                            (self.kernel_size, self.kernel_size, 1, channels))
+        x = jnp.pad(x, ((0, 0), tuple(self.padding[0]), tuple(self.padding[1]), (0, 0)))
+        return shifted_sum(x, kernel[:, :, 0, :], stride=self.strides, dilation=self.dilation)
+
+
+def same_padding(size, kernel_size, stride, dilation=1):
+    """TensorFlow "SAME" padding of one axis -> (before, after); the odd pixel goes after."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + dilation * (kernel_size - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def center_crop(x, size):
+    """Central ``size`` x ``size`` window of (B, H, W, C) -> (B, size, size, C).
+
+    The window starts at ``(H - size) // 2`` (pysot's ``AdjustLayer``: 4..10 of 15).
+    """
+    top, left = (x.shape[1] - size) // 2, (x.shape[2] - size) // 2
+    return x[:, top:top + size, left:left + size, :]
+
+
+def bilinear_sample(features, x, y):
+    """Bilinear samples of a (H, W, C) map at float pixel coordinates; zero outside.
+
+    Args:
+      features: (H, W, C) one sample's map.
+      x, y: float (...) column and row coordinates (0 = centre of the first cell).
+    Returns:
+      (..., C). Differentiable in ``features`` and in the coordinates.
+    """
+    height, width = features.shape[0], features.shape[1]
+    x0, y0 = jnp.floor(x), jnp.floor(y)
+    wx, wy = x - x0, y - y0
+    x0, y0 = x0.astype(jnp.int32), y0.astype(jnp.int32)
+    total = 0.0
+    for dy, weight_y in ((0, 1.0 - wy), (1, wy)):
+        for dx, weight_x in ((0, 1.0 - wx), (1, wx)):
+            xi, yi = x0 + dx, y0 + dy
+            inside = (xi >= 0) & (xi < width) & (yi >= 0) & (yi < height)
+            value = features[jnp.clip(yi, 0, height - 1), jnp.clip(xi, 0, width - 1)]
+            total = total + value * jnp.where(inside, weight_x * weight_y, 0.0)[..., None]
+    return total
+
+
+def batched_bilinear_sample(features, x, y):
+    """:func:`bilinear_sample` over a batch: (B, H, W, C), (B, ...) coordinates -> (B, ..., C)."""
+    return jax.vmap(bilinear_sample)(features, x, y)

@@ -1,0 +1,80 @@
+"""Tracker hyperparameters and the published per-benchmark sets, selectable by name.
+
+Values as the reference code sets them: pysot's ``experiments/*/config.yaml`` (``PENALTY_K``,
+``WINDOW_INFLUENCE``, ``LR``) and SiamCAR's ``HP_SEARCH`` lists ``[lr, penalty_k, window_lr]``
+and its ``TRACK`` defaults. SiamLA has no public code: it uses SiamCAR's sets with the quality
+exponent 1 (a reconstruction, see :mod:`jaxtrack.models.lafa`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+
+from jaxtrack.errors import JaxtrackError
+
+FAMILIES = ("rpn", "car", "la")
+
+
+class Hyper(NamedTuple):
+    """Tracker hyperparameters (a pytree of float32 scalars: changing them does not recompile).
+
+    Attributes:
+      penalty_k: strength of the scale/aspect-ratio change penalty.
+      window_influence: weight of the cosine window in the blended score.
+      lr: size smoothing rate (multiplied by penalty x score at the chosen sample).
+      quality_exponent: SiamLA's score is ``cls * quality ** quality_exponent`` (0: plain cls).
+    """
+
+    penalty_k: float
+    window_influence: float
+    lr: float
+    quality_exponent: float = 0.0
+
+    def as_arrays(self):
+        return Hyper(*(jnp.asarray(v, jnp.float32) for v in self))
+
+
+_RPN = {  # pysot experiments/*/config.yaml
+    "vot": Hyper(penalty_k=0.05, window_influence=0.42, lr=0.38),       # siamrpn_r50_l234_dwxcorr
+    "vot_8gpu": Hyper(penalty_k=0.04, window_influence=0.44, lr=0.33),  # ..._dwxcorr_8gpu
+    "otb": Hyper(penalty_k=0.24, window_influence=0.5, lr=0.25),        # ..._dwxcorr_otb
+    "longterm": Hyper(penalty_k=0.05, window_influence=0.28, lr=0.22),  # ..._dwxcorr_lt
+    "alex": Hyper(penalty_k=0.16, window_influence=0.40, lr=0.30),      # siamrpn_alex_dwxcorr
+}
+_CAR = {  # SiamCAR HP_SEARCH [lr, penalty_k, window_lr] per benchmark; "default": its TRACK block
+    "otb": Hyper(penalty_k=0.2, window_influence=0.45, lr=0.35),
+    "got10k": Hyper(penalty_k=0.06, window_influence=0.1, lr=0.7),
+    "uav123": Hyper(penalty_k=0.2, window_influence=0.3, lr=0.4),
+    "lasot": Hyper(penalty_k=0.04, window_influence=0.3, lr=0.33),
+    "default": Hyper(penalty_k=0.04, window_influence=0.44, lr=0.4),
+}
+PARAMS = {"rpn": _RPN, "car": _CAR, "la": {k: v._replace(quality_exponent=1.0) for k, v in _CAR.items()}}
+"""family -> set name -> :class:`Hyper`."""
+
+SEARCH_SIZES = {("rpn", "alex"): 287}
+"""Sets that track on a search crop other than 255 pixels."""
+
+DEFAULTS = {  # family -> benchmark -> set used when none is named
+    "rpn": {"otb": "otb"},
+    "car": {"otb": "otb", "uav123": "uav123", "lasot": "lasot", "got10k": "got10k"},
+    "la": {"otb": "otb", "uav123": "uav123", "lasot": "lasot", "got10k": "got10k"},
+}
+FALLBACK = {"rpn": "vot", "car": "default", "la": "default"}
+
+
+def select(family, name=None, benchmark=None):
+    """The named set of ``family`` -> (name, :class:`Hyper`); without a name, the benchmark's
+    default set (:data:`DEFAULTS`, else :data:`FALLBACK`).
+
+    Raises:
+      JaxtrackError: unknown family or set name (the message lists the known sets).
+    """
+    if family not in PARAMS:
+        raise JaxtrackError(f"unknown tracker family {family!r}; known: {', '.join(FAMILIES)}")
+    if name is None:
+        name = DEFAULTS[family].get(benchmark, FALLBACK[family])
+    if name not in PARAMS[family]:
+        raise JaxtrackError(f"unknown {family} parameter set {name!r}; known: {', '.join(PARAMS[family])}")
+    return name, PARAMS[family][name]

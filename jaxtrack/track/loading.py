@@ -1,0 +1,65 @@
+"""Resolve a ``--model`` argument: a jaxtrack model directory, a training workdir, or ``csrt``."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+from jaxtrack.errors import JaxtrackError
+
+PEERS = ("csrt",)
+"""Tracker names that need no model file."""
+
+
+def load_model(spec):
+    """``(model, variables)`` from a path: a training workdir (it has ``checkpoints/``; the latest
+    step, via :class:`jaxtrack.train.checkpoint.Checkpointer`) or a model directory written by
+    :func:`jaxtrack.models.save` (including converted checkpoints).
+
+    Raises:
+      JaxtrackError: the path does not exist or holds neither.
+    """
+    from jaxtrack import models
+
+    path = pathlib.Path(spec)
+    if not path.exists():
+        raise JaxtrackError(f"model {spec}: no such file or directory (expected a jaxtrack model "
+                            f"directory, a training workdir, or one of {', '.join(PEERS)})")
+    if (path / "checkpoints").is_dir():
+        from jaxtrack.train.checkpoint import Checkpointer
+
+        checkpointer = Checkpointer(path)
+        try:
+            params, batch_stats, config = checkpointer.restore_params()
+        finally:
+            checkpointer.close()
+        if "model" not in config:
+            raise JaxtrackError(f"training workdir {spec}: its checkpoint config has no 'model' entry")
+        variables = {"params": params}
+        if batch_stats:
+            variables["batch_stats"] = batch_stats
+        return models.build(config["model"]), variables
+    return models.load(path)
+
+
+def tracker_factory(spec, *, params=None, benchmark=None):
+    """A zero-argument factory of fresh trackers for ``spec`` (a peer name such as ``csrt`` or a
+    path for :func:`load_model`); ``params`` names the hyperparameter set of a Siamese tracker
+    (None: the default for ``benchmark``) and is an error for a peer."""
+    if spec in PEERS:
+        if params is not None:
+            raise JaxtrackError(f"--params applies to Siamese trackers, not to {spec}")
+        from jaxtrack.track import TRACKERS
+
+        return TRACKERS.get(spec)
+    from jaxtrack.track.siamese import siamese_factory
+
+    model, variables = load_model(spec)
+    return siamese_factory(model, variables, params=params, benchmark=benchmark)
+
+
+def tracker_name(spec, params_name=None):
+    """Results-folder name for a ``--model`` value: the peer name, or the model path's last part
+    with ``-<params>`` appended."""
+    base = spec if spec in PEERS else os.path.basename(os.path.normpath(str(spec)))
+    return f"{base}-{params_name}" if params_name else base

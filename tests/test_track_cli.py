@@ -1,0 +1,134 @@
+"""``jaxtrack track``: videos and frame folders, rendering, model resolution, bad input."""
+
+import cv2
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxtrack import models
+from jaxtrack.cli import main
+from jaxtrack.eval.results import read_boxes
+from jaxtrack.errors import JaxtrackError
+from jaxtrack.track import TRACKERS, load_model
+from jaxtrack.train.checkpoint import Checkpointer
+
+from tracking_helpers import random_model
+
+FRAMES, WIDTH, HEIGHT = 24, 160, 120
+
+
+def _clip_frames():
+    """A textured square moving right over a smooth background; its box x,y,w,h = (20 + 3 t, 40, 30, 30)."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH]
+    background = np.stack([xx, yy, (xx + yy) // 2], axis=-1).astype(np.uint8)
+    texture = rng.integers(0, 255, (30, 30, 3), np.uint8)
+    frames = []
+    for t in range(FRAMES):
+        frame = background.copy()
+        frame[40:70, 20 + 3 * t:50 + 3 * t] = texture
+        frames.append(frame)
+    return frames
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("clip")
+    writer = cv2.VideoWriter(str(folder / "clip.mp4"), cv2.VideoWriter_fourcc(*"mp4v"), 25.0, (WIDTH, HEIGHT))
+    assert writer.isOpened()
+    for frame in _clip_frames():
+        writer.write(frame)
+    writer.release()
+    frames_dir = folder / "frames"
+    frames_dir.mkdir()
+    for t, frame in enumerate(_clip_frames()):
+        cv2.imwrite(str(frames_dir / f"{t:05d}.png"), frame)
+    (frames_dir / "notes.txt").write_text("not a frame\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def car_model(tmp_path_factory):
+    model, variables = random_model("siamcar_small")
+    path = tmp_path_factory.mktemp("models") / "car_small"
+    models.save(path, "siamcar_small", {}, variables)
+    return path, model, variables
+
+
+def test_track_video_with_csrt_and_render(clip, tmp_path, capsys):
+    out, render = tmp_path / "boxes.txt", tmp_path / "out" / "tracked.mp4"
+    assert main(["track", "--model", "csrt", "--video", str(clip / "clip.mp4"), "--init", "20,40,30,30",
+                 "--out", str(out), "--render", str(render)]) == 0
+    assert f"tracked {FRAMES} frames" in capsys.readouterr().out
+    boxes = read_boxes(out, FRAMES)
+    truth = np.stack([20 + 3 * np.arange(FRAMES), np.full(FRAMES, 40)], axis=1)
+    assert np.abs(boxes[:, :2] - truth).max() < 6  # CSRT follows the square
+    video = cv2.VideoCapture(str(render))
+    count = 0
+    while True:
+        ok, frame = video.read()
+        if not ok:
+            break
+        assert frame.shape == (HEIGHT, WIDTH, 3)
+        count += 1
+    assert count == FRAMES
+
+
+def test_track_frame_folder_with_saved_model(clip, car_model, tmp_path):
+    out = tmp_path / "boxes.txt"
+    assert main(["track", "--model", str(car_model[0]), "--video", str(clip / "frames"),
+                 "--init", "20.5, 40, 30, 29.5", "--out", str(out), "--params", "uav123"]) == 0
+    boxes = read_boxes(out, FRAMES)
+    np.testing.assert_allclose(boxes[0], [20.5, 40, 50.5, 69.5])
+    assert np.all(np.isfinite(boxes)) and np.all(boxes[:, 2:] > boxes[:, :2])
+    assert "." in out.read_text().splitlines()[1]  # float boxes
+
+
+def test_registered_siamese_trackers_build_from_a_model_path(car_model):
+    factory = TRACKERS.get("siamcar")(str(car_model[0]), benchmark="lasot")
+    assert factory.name == "lasot" and factory().spec.family == "car"
+    with pytest.raises(JaxtrackError, match="a la tracker needs a la model"):
+        TRACKERS.get("siamla")(str(car_model[0]))
+
+
+def test_load_model_from_training_workdir(car_model, tmp_path):
+    _, model, variables = car_model
+    checkpointer = Checkpointer(tmp_path / "run")
+    state = {"params": variables["params"], "batch_stats": variables["batch_stats"], "step": jnp.asarray(7)}
+    checkpointer.save(7, state, data_state={"epoch": 0}, config={"model": {"name": "siamcar_small"}})
+    checkpointer.close()
+    loaded_model, loaded = load_model(tmp_path / "run")
+    assert loaded_model == model
+    assert jax.tree.structure(loaded) == jax.tree.structure(variables)
+    for got, expected in zip(jax.tree.leaves(loaded), jax.tree.leaves(variables)):
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("video,init,message", [
+    ("notes", "1,1,5,5", "cannot open as a video"),
+    ("empty", "1,1,5,5", "no image files"),
+    ("missing.mp4", "1,1,5,5", "no such file"),
+    ("clip.mp4", "1,2,3", "expected four numbers"),
+    ("clip.mp4", "a,b,c,d", "expected four numbers"),
+    ("clip.mp4", "1,2,0,5", "must be positive"),
+    ("clip.mp4", "500,10,20,20", "outside the 160x120 first frame"),
+])
+def test_track_bad_input(clip, tmp_path, capsys, video, init, message):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes").write_text("not a video\n")
+    path = clip / video if video.startswith("clip") else tmp_path / video
+    assert main(["track", "--model", "csrt", "--video", str(path), "--init", init,
+                 "--out", str(tmp_path / "b.txt")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "b.txt").exists()
+
+
+def test_bad_model_is_a_clear_error(clip, tmp_path, capsys):
+    assert main(["track", "--model", str(tmp_path / "nothing"), "--video", str(clip / "clip.mp4"),
+                 "--init", "1,1,5,5"]) == 2
+    assert "no such file or directory" in capsys.readouterr().err
+    assert main(["track", "--model", "csrt", "--params", "otb", "--video", str(clip / "clip.mp4"),
+                 "--init", "1,1,5,5"]) == 2
+    assert "--params applies to Siamese trackers" in capsys.readouterr().err

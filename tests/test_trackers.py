@@ -1,0 +1,290 @@
+"""Siamese trackers: JAX crops vs OpenCV, post-processing vs NumPy re-statements of the pysot and
+SiamCAR tracker code, tracking with perfect predictions, compilation per frame size."""
+
+import cv2
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxtrack.assign.labels import anchor_deltas, centerness_from_ltrb, side_distances
+from jaxtrack.boxes import iou
+from jaxtrack.data.crop import crop_search, crop_template
+from jaxtrack.errors import JaxtrackError
+from jaxtrack.track import hyper, siamese
+from jaxtrack.track import postprocess as pp
+from jaxtrack.track.crop_jax import context_side, crop_window, square_window
+
+from tracking_helpers import random_model
+
+FRAME_W, FRAME_H = 640, 360
+
+
+# ---------------------------------------------------------------- crops
+
+@pytest.mark.parametrize("box", [(300.3, 100.7, 380.2, 180.9), (-20.5, -10.0, 60.2, 90.0),
+                                 (600.0, 300.0, 700.0, 420.0), (10.0, 20.0, 14.5, 29.0)])
+def test_jax_crop_matches_cv2(shared_data, box):
+    frame = cv2.imread(str(shared_data / "otb" / "Deer" / "img" / "0001.jpg"))
+    box = np.array(box)
+    padding = frame.reshape(-1, 3).mean(0)
+    crop = jax.jit(crop_window, static_argnums=2)
+    center, size = (box[:2] + box[2:]) / 2, box[2:] - box[:2]
+    for out_size, reference, factor in ((255, crop_search, 255 / 127), (127, crop_template, 1.0)):
+        expected, _ = reference(frame, box, padding=tuple(padding))
+        window = square_window(jnp.asarray(center), context_side(jnp.asarray(size)) * factor)
+        got = np.asarray(crop(frame, window, out_size, padding))
+        diff = np.abs(got - expected)  # OpenCV rounds to uint8 and quantises positions to 1/32 px
+        assert got.shape == expected.shape and diff.mean() < 0.35 and diff.max() < 1.5
+
+
+def test_crop_outside_frame_is_padding():
+    frame = np.full((20, 30, 3), 200, np.uint8)
+    got = crop_window(frame, jnp.array([100.0, 100.0, 150.0, 150.0]), 16, jnp.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(got, np.broadcast_to([1.0, 2.0, 3.0], (16, 16, 3)))
+
+
+# ---------------------------------------------------------------- NumPy re-statements
+
+def _change(r):
+    return np.maximum(r, 1.0 / r)
+
+
+def _sz(w, h):
+    pad = (w + h) * 0.5
+    return np.sqrt((w + pad) * (h + pad))
+
+
+def pysot_track(score, pred, window, center, size, scale_z, hp, image_shape):
+    """pysot SiamRPNTracker.track after the network: pred (4, N) cx, cy, w, h relative to the
+    crop centre in crop pixels, pysot's anchor-major order; hp = (penalty_k, window, lr)."""
+    k, wi, lr_hp = hp
+    s_c = _change(_sz(pred[2], pred[3]) / _sz(size[0] * scale_z, size[1] * scale_z))
+    r_c = _change((size[0] / size[1]) / (pred[2] / pred[3]))
+    penalty = np.exp(-(r_c * s_c - 1) * k)
+    pscore = penalty * score * (1 - wi) + window * wi
+    best = np.argmax(pscore)
+    bbox = pred[:, best] / scale_z
+    lr = penalty[best] * score[best] * lr_hp
+    cx, cy = bbox[0] + center[0], bbox[1] + center[1]
+    width = size[0] * (1 - lr) + bbox[2] * lr
+    height = size[1] * (1 - lr) + bbox[3] * lr
+    cx, cy = max(0, min(cx, image_shape[1])), max(0, min(cy, image_shape[0]))
+    width, height = max(10, min(width, image_shape[1])), max(10, min(height, image_shape[0]))
+    return np.array([cx, cy, width, height]), score[best]
+
+
+def siamcar_track(cls, cen, lrtbs, window, center, size, scale_z, hp, image_shape, origin):
+    """SiamCAR SiamCARTracker.track after the network on (S, S) maps and (S, S, 4) lrtbs;
+    hp = (penalty_k, window_lr, lr); ``origin``: offset of upsampled pixel 0 from the crop
+    centre (the reference's 31 - 127 in pixel indices; jaxtrack's point grid gives 32 - 127.5)."""
+    k, window_lr, lr_hp = hp
+    side = cls.shape[0]
+    up = (side - 1) * 8 + 1
+    cen = (cen - cen.min()) / np.ptp(cen)
+    bw, bh = lrtbs[..., 0] + lrtbs[..., 2], lrtbs[..., 1] + lrtbs[..., 3]
+    penalty = np.exp(-(_change((size[0] / size[1]) / (bw / bh))
+                       * _change(_sz(bw, bh) / _sz(size[0] * scale_z, size[1] * scale_z)) - 1) * k)
+    p_score = penalty * cls * cen
+    hp_score = p_score * (1 - window_lr) + window * window_lr
+    resize = lambda x: cv2.resize(x.astype(np.float32), (up, up), interpolation=cv2.INTER_CUBIC)  # noqa: E731
+    hp_up, p_up, cls_up, lrtbs_up = resize(hp_score), resize(p_score), resize(cls), resize(lrtbs)
+    mask = siamcar_mask(hp_up, lrtbs)
+    r_up, c_up = np.unravel_index((p_up * mask).argmax(), p_up.shape)
+    cx = (c_up + origin) / scale_z + center[0]
+    cy = (r_up + origin) / scale_z + center[1]
+    ave_w = (lrtbs_up[r_up, c_up, 0] + lrtbs_up[r_up, c_up, 2]) / scale_z
+    ave_h = (lrtbs_up[r_up, c_up, 1] + lrtbs_up[r_up, c_up, 3]) / scale_z
+    s_c = _change(_sz(ave_w, ave_h) / _sz(size[0] * scale_z, size[1] * scale_z))
+    r_c = _change((size[0] / size[1]) / (ave_w / ave_h))
+    lr = np.exp(-(r_c * s_c - 1) * k) * cls_up[r_up, c_up] * lr_hp
+    width, height = lr * ave_w + (1 - lr) * size[0], lr * ave_h + (1 - lr) * size[1]
+    clip = lambda x, high: max(0, min(x, high))  # noqa: E731
+    return np.array([clip(cx, image_shape[1]), clip(cy, image_shape[0]),
+                     clip(width, image_shape[1]), clip(height, image_shape[0])]), cls_up[r_up, c_up]
+
+
+def siamcar_mask(hp_up, lrtbs):
+    """SiamCAR coarse_location's mask around the peak of (U, U) ``hp_up``; (S, S, 4) lrtbs."""
+    up, side = hp_up.shape[0], lrtbs.shape[0]
+    r_hp, c_hp = np.unravel_index(hp_up.argmax(), hp_up.shape)
+    ratio = up / side
+    max_r = min(max(int(round(r_hp / ratio)), 0), side - 1)  # the reference clips to side (an IndexError)
+    max_c = min(max(int(round(c_hp / ratio)), 0), side - 1)
+    region = np.clip(lrtbs[max_r, max_c], int(0.1 * 127), int(0.44 * 127))
+    left, top = int(min(c_hp, region[0]) / 2.0), int(min(r_hp, region[1]) / 2.0)
+    right, bottom = int(min(up - c_hp, region[2]) / 2.0), int(min(up - r_hp, region[3]) / 2.0)
+    mask = np.zeros_like(hp_up)
+    mask[r_hp - top:r_hp + bottom + 1, c_hp - left:c_hp + right + 1] = 1
+    return mask
+
+
+def _state(center, size):
+    return siamese.State(template=None, center=jnp.asarray(center, jnp.float32),
+                         size=jnp.asarray(size, jnp.float32), padding=jnp.zeros(3),
+                         frame_size=jnp.array([FRAME_W, FRAME_H], jnp.float32))
+
+
+def _locate(spec, hp, state, outputs):
+    window = siamese.search_window(spec, state)
+    box, score, new = siamese.locate(spec, hp.as_arrays(), state, outputs, window)
+    return np.asarray(box, np.float64), float(score), new
+
+
+def _cxcywh(box):
+    return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2, box[2] - box[0], box[3] - box[1]])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rpn_postprocess_matches_pysot(seed):
+    rng = np.random.default_rng(seed)
+    spec = siamese.TrackerSpec("rpn", 25)
+    hp = hyper.PARAMS["rpn"][["vot", "otb", "longterm"][seed % 3]]
+    center = rng.uniform([0, 0], [FRAME_W, FRAME_H])
+    size = rng.uniform(15, 150, 2)
+    logits = rng.normal(0, 2, (3125, 2)).astype(np.float32)
+    deltas = rng.normal(0, 0.3, (3125, 4)).astype(np.float32)
+    box, score, state = _locate(spec, hp, _state(center, size), {"cls": logits, "loc": deltas})
+
+    perm = (np.arange(625)[None, :] * 5 + np.arange(5)[:, None]).ravel()  # pysot index -> jaxtrack
+    anchors = spec.samples[perm]
+    acx, acy = (anchors[:, 0] + anchors[:, 2]) / 2 - 127.5, (anchors[:, 1] + anchors[:, 3]) / 2 - 127.5
+    aw, ah = anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]
+    d = deltas[perm].astype(np.float64)
+    pred = np.stack([d[:, 0] * aw + acx, d[:, 1] * ah + acy, np.exp(d[:, 2]) * aw, np.exp(d[:, 3]) * ah])
+    prob = np.exp(logits[perm, 1]) / np.exp(logits[perm]).sum(1)
+    window = np.tile(np.outer(np.hanning(25), np.hanning(25)).ravel(), 5)
+    scale_z = 127 / np.sqrt(np.prod(size + 0.5 * size.sum()))
+    expected, expected_score = pysot_track(prob, pred, window, center, size, scale_z,
+                                           (hp.penalty_k, hp.window_influence, hp.lr), (FRAME_H, FRAME_W))
+    np.testing.assert_allclose(_cxcywh(box), expected, rtol=1e-5, atol=2e-3)
+    np.testing.assert_allclose(score, expected_score, rtol=1e-5)
+    np.testing.assert_allclose(np.concatenate([state.center, state.size]), expected, rtol=1e-5, atol=2e-3)
+
+
+@pytest.mark.parametrize("family,seed", [("car", s) for s in range(6)] + [("la", s) for s in range(3)])
+def test_car_postprocess_matches_siamcar(family, seed):
+    rng = np.random.default_rng(100 + seed)
+    spec = siamese.TrackerSpec(family, 25, min_size=0.0)
+    hp = hyper.PARAMS[family][["otb", "got10k", "uav123", "lasot"][seed % 4]]._replace(quality_exponent=0.5 + seed)
+    center = rng.uniform([0, 0], [FRAME_W, FRAME_H])
+    size = rng.uniform(15, 150, 2)
+    logits = rng.normal(0, 2, (625, 2)).astype(np.float32)
+    cen = rng.normal(0, 1, 625).astype(np.float32)
+    ltrb = np.exp(rng.normal(3.2, 0.6, (625, 4))).astype(np.float32)
+    quality = rng.normal(0, 2, 625).astype(np.float32)
+    outputs = {"cls": logits, "cen": cen, "ltrb": ltrb}
+    prob = np.exp(logits[:, 1]) / np.exp(logits).sum(1)
+    if family == "la":
+        outputs["quality"] = quality
+        prob = prob * (1 / (1 + np.exp(-quality))) ** hp.quality_exponent
+    box, score, state = _locate(spec, hp, _state(center, size), outputs)
+
+    scale_z = 127 / np.sqrt(np.prod(size + 0.5 * size.sum()))
+    window = np.outer(np.hanning(25), np.hanning(25))
+    as_map = lambda x: x.reshape((25, 25) + x.shape[1:]).astype(np.float64)  # noqa: E731
+    expected, expected_score = siamcar_track(
+        as_map(prob), as_map(cen), as_map(ltrb), window, center, size, scale_z,
+        (hp.penalty_k, hp.window_influence, hp.lr), (FRAME_H, FRAME_W), origin=32 - 127.5)
+    np.testing.assert_allclose(_cxcywh(box), expected, rtol=1e-4, atol=2e-3)
+    np.testing.assert_allclose(score, expected_score, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(np.concatenate([state.center, state.size]), expected, rtol=1e-4, atol=2e-3)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_coarse_mask_matches_siamcar(seed):
+    rng = np.random.default_rng(seed)
+    hp_up = rng.random((193, 193)).astype(np.float32)
+    hp_up[rng.integers(0, 193), rng.integers(0, 193)] = 2.0  # peaks anywhere, edges included
+    ltrb = np.exp(rng.normal(3.0, 1.0, (25, 25, 4))).astype(np.float32)
+    got = np.asarray(pp.coarse_mask(jnp.asarray(hp_up), jnp.asarray(ltrb), 25, 12, 55))
+    np.testing.assert_array_equal(got, siamcar_mask(hp_up, ltrb))
+
+
+def test_hanning_window_follows_sample_order():
+    w = siamese.TrackerSpec("rpn", 5).window.reshape(5, 5, 5)
+    hanning = np.outer(np.hanning(5), np.hanning(5))
+    for anchor in range(5):
+        np.testing.assert_allclose(w[:, :, anchor], hanning, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- perfect predictions
+
+def _moving_rectangle(frames=60):
+    """(T, 4) xyxy: a 64x40 box on a 640x360 frame, moving up to ~9 px/frame, growing 25%."""
+    t = np.arange(frames)
+    cx = 320 + 200 * np.sin(t / 9.0)
+    cy = 180 + 100 * np.sin(t / 13.0 + 0.5)
+    scale = 1.0 + 0.25 * t / frames
+    w, h = 64 * scale, 40 * scale
+    return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+
+
+def _crafted_outputs(spec, truth):
+    """Network outputs that encode ``truth`` (xyxy, crop pixels) exactly."""
+    samples = spec.samples
+    centres = samples if samples.shape[1] == 2 else (samples[:, :2] + samples[:, 2:]) / 2
+    target = (truth[:2] + truth[2:]) / 2
+    peak = np.exp(-np.sum((centres - target) ** 2, axis=1) / (2 * 8.0 ** 2))
+    cls = np.stack([np.zeros_like(peak), 10 * peak - 5], axis=1).astype(np.float32)
+    if spec.family == "rpn":
+        return {"cls": cls, "loc": np.asarray(anchor_deltas(jnp.asarray(samples), jnp.asarray(truth, jnp.float32)))}
+    ltrb = np.abs(np.asarray(side_distances(jnp.asarray(samples), jnp.asarray(truth, jnp.float32))))
+    outputs = {"cls": cls, "cen": np.asarray(centerness_from_ltrb(jnp.asarray(ltrb))), "ltrb": ltrb}
+    if spec.family == "la":
+        outputs["quality"] = np.full(len(samples), 3.0, np.float32)
+    return outputs
+
+
+@pytest.mark.parametrize("family", ["rpn", "car", "la"])
+def test_perfect_predictions_track_moving_rectangle(family):
+    truth = _moving_rectangle()
+    spec = siamese.TrackerSpec(family, 25, min_size=10.0 if family == "rpn" else 0.0)
+    hp = hyper.select(family, benchmark="otb")[1].as_arrays()
+    locate = jax.jit(lambda state, outputs, window: siamese.locate(spec, hp, state, outputs, window))
+    state = _state((truth[0, :2] + truth[0, 2:]) / 2, truth[0, 2:] - truth[0, :2])
+    ious = []
+    for box in truth[1:]:
+        window = np.asarray(siamese.search_window(spec, state), np.float64)
+        scale = spec.search_size / (window[2] - window[0])
+        crop_truth = (box - np.tile(window[:2], 2)) * scale
+        predicted, _, state = locate(state, _crafted_outputs(spec, crop_truth), window)
+        ious.append(float(iou(predicted, jnp.asarray(box, jnp.float32))))
+    assert min(ious) > 0.9, (family, np.round(ious, 3))
+
+
+# ---------------------------------------------------------------- whole trackers
+
+@pytest.fixture(scope="module")
+def small_car():
+    return random_model("siamcar_small")
+
+
+def test_tracker_compiles_once_per_frame_size(small_car):
+    factory = siamese.siamese_factory(*small_car, params="otb")
+    tracker = factory()
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (120, 160, 3), np.uint8) for _ in range(3)]
+    tracker.init(frames[0], np.array([60.0, 40.0, 90.0, 80.0]))
+    for frame in frames[1:]:
+        box, score = tracker.update(frame)
+        assert box.dtype == np.float64 and box.shape == (4,) and np.all(np.isfinite(box)) and 0 <= score <= 1
+    other = factory()  # a fresh tracker shares the compiled functions
+    other.init(frames[0], np.array([10.0, 10.0, 30.5, 40.0]))
+    other.update(frames[1])
+    _, track = tracker._init, tracker._track
+    assert track._cache_size() == 1
+    other.init(np.zeros((100, 90, 3), np.uint8), np.array([10.0, 10.0, 30.0, 40.0]))
+    other.update(np.zeros((100, 90, 3), np.uint8))
+    assert track._cache_size() == 2
+
+
+def test_factory_checks_family_and_params(small_car):
+    with pytest.raises(JaxtrackError, match="rpn tracker needs a rpn model"):
+        siamese.siamese_factory(*small_car, family="rpn")
+    with pytest.raises(JaxtrackError, match="unknown car parameter set 'vot'"):
+        siamese.siamese_factory(*small_car, params="vot")
+    assert siamese.siamese_factory(*small_car, benchmark="got10k").name == "got10k"
+    tracker = siamese.siamese_factory(*small_car)()
+    with pytest.raises(JaxtrackError, match="positive size"):
+        tracker.init(np.zeros((50, 50, 3), np.uint8), np.array([10.0, 10.0, 10.0, 20.0]))

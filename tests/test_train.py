@@ -1,0 +1,159 @@
+"""Training: multi-device equivalence, every experiment config learns, kill-and-resume, checkpoints."""
+
+import json
+import pathlib
+import shutil
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxtrack import cli
+from jaxtrack.config import load_config
+from jaxtrack.errors import JaxtrackError
+from jaxtrack.train import checkpoint as ckpt
+from jaxtrack.train.optim import epoch_learning_rates, make_optimizer, param_groups
+from jaxtrack.train.step import global_batch, init_state, jit_train_step, make_train_step
+from jaxtrack.train.trainer import build_run, make_mesh, to_dict, train_and_evaluate
+
+EXPERIMENTS = pathlib.Path(__file__).resolve().parents[1] / "experiments"
+CONFIGS = sorted(p.stem for p in EXPERIMENTS.glob("*.py"))
+
+
+def _fixed_batch(size=8, seed=0):
+    """A deterministic batch: bright rectangles on noise, the box on the rectangle."""
+    rng = np.random.default_rng(seed)
+    template = rng.integers(0, 255, (size, 127, 127, 3), dtype=np.uint8)
+    search = rng.integers(0, 255, (size, 255, 255, 3), dtype=np.uint8)
+    boxes = np.zeros((size, 4), np.float32)
+    for i in range(size):
+        w, h = rng.uniform(30, 90, 2)
+        cx, cy = 127 + rng.uniform(-40, 40, 2)
+        boxes[i] = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+        x1, y1, x2, y2 = boxes[i].astype(int)
+        search[i, y1:y2, x1:x2] = 230
+        template[i, 40:87, 40:87] = 230
+    return {"template": template, "search": search, "box": boxes, "negative": np.arange(size) % 4 == 3}
+
+
+def _smoke_config(name):
+    config = to_dict(load_config(EXPERIMENTS / f"{name}.py:smoke"))
+    config["pretrained"] = None
+    return config
+
+
+def test_every_config_loads_at_every_size():
+    assert set(CONFIGS) >= {"siamrpnpp_r50", "dla_siamrpnpp_r50", "siamcar_r50", "dla_siamcar_r50", "siamla_r50"}
+    for name in CONFIGS:
+        for size in ("", ":lite0", ":small", ":smoke"):
+            config = load_config(EXPERIMENTS / f"{name}.py{size}")
+            assert config.model.name and config.assigner.name
+        assert "Command" in (EXPERIMENTS / f"{name}.py").read_text()
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_smoke_config_decreases_its_loss(name, tmp_path):
+    """Each config's model, labels, objective and optimiser can fit a fixed batch."""
+    config = _smoke_config(name)
+    config["optim"].update(warmup_lr=0.003, base_lr=0.003, end_lr=0.003, backbone_epoch=0)
+    mesh = make_mesh()
+    run = build_run(config, tmp_path, mesh)
+    state = jax.jit(lambda k: init_state(run["model"], run["optimizer"], k))(jax.random.key(0))
+    batch = global_batch(_fixed_batch(), mesh)
+    totals = []
+    for index in range(6):
+        state, metrics = run["step"](state, batch, index)
+        totals.append(float(metrics["total"]))
+    assert np.all(np.isfinite(totals))
+    assert totals[-1] < totals[0], totals
+
+
+def test_eight_devices_equal_one_device():
+    config = _smoke_config("dla_siamcar_r50")
+    assert jax.device_count() == 8
+    results = []
+    for devices in (jax.devices(), jax.devices()[:1]):
+        mesh = make_mesh(devices)
+        run = build_run(config, None, mesh)
+        state = jax.jit(lambda k: init_state(run["model"], run["optimizer"], k))(jax.random.key(1))
+        state, _ = run["step"](state, global_batch(_fixed_batch(), mesh), 0)
+        state, _ = run["step"](state, global_batch(_fixed_batch(seed=1), mesh), 10**6)
+        results.append(jax.device_get(state["params"]))
+    differences = jax.tree.leaves(jax.tree.map(lambda a, b: np.max(np.abs(a - b)), *results))
+    assert max(differences) < 1e-5
+
+
+def test_killed_run_resumes_to_the_same_parameters(tmp_path):
+    config = _smoke_config("siamcar_r50")
+    whole = train_and_evaluate(config, tmp_path / "whole", progress=False)
+    first = train_and_evaluate(config, tmp_path / "split", progress=False, stop_after=4)
+    assert first["step"] == 4
+    second = train_and_evaluate(config, tmp_path / "split", progress=False)
+    assert second["step"] == whole["step"] == 8
+    a, _, _ = ckpt.Checkpointer(tmp_path / "whole").restore_params()
+    b, _, _ = ckpt.Checkpointer(tmp_path / "split").restore_params()
+    differences = jax.tree.leaves(jax.tree.map(lambda x, y: np.max(np.abs(np.asarray(x) - np.asarray(y))), a, b))
+    assert max(differences) < 1e-6
+    lines = [json.loads(line) for line in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
+    assert [line["step"] for line in lines] == [2, 4, 6, 8]
+    assert {"total", "positives", "negatives", "learning_rate", "pairs_per_second"} <= set(lines[-1])
+    assert list((tmp_path / "split" / "tensorboard").iterdir())
+
+
+def test_corrupt_checkpoint_gives_clear_error_and_older_still_loads(tmp_path):
+    state = {"step": jnp.array(3), "params": {"w": jnp.ones((4, 3))}}
+    checkpointer = ckpt.Checkpointer(tmp_path, max_to_keep=3)
+    for step in (3, 6):
+        checkpointer.save(step, state, data_state={"position": step}, config={"model": {"name": "x"}})
+    assert checkpointer.steps() == [3, 6]
+    for path in (tmp_path / "checkpoints" / "6" / "state").rglob("*"):
+        if path.is_file():
+            path.write_bytes(b"garbage")
+    with pytest.raises(JaxtrackError, match="step 6.*corrupt.*other steps: \\[3\\]"):
+        checkpointer.restore(ckpt.abstract_like(state))
+    restored, data_state, config = checkpointer.restore(ckpt.abstract_like(state), step=3)
+    assert int(restored["step"]) == 3 and data_state == {"position": 3}
+    wrong = {"step": jnp.array(0), "params": {"w": jnp.ones((5, 3))}}
+    with pytest.raises(JaxtrackError, match="does not match"):
+        checkpointer.restore(ckpt.abstract_like(wrong), step=3)
+    with pytest.raises(JaxtrackError, match="no checkpoint for step 9"):
+        checkpointer.restore(ckpt.abstract_like(state), step=9)
+
+
+def test_schedule_and_backbone_groups():
+    rates = epoch_learning_rates()
+    np.testing.assert_allclose(rates[[0, 5, 19]], [0.001, 0.005, 0.0005], rtol=1e-6)
+    assert np.all(np.diff(rates[:6]) > 0) and np.all(np.diff(rates[5:]) < 0)
+    params = {"backbone": {"layer1": {"w": jnp.ones(2)}, "layer3": {"w": jnp.ones(2)}}, "head": {"w": jnp.ones(2)}}
+    groups = param_groups(params, ("layer2", "layer3", "layer4"))
+    assert groups == {"backbone": {"layer1": {"w": "frozen"}, "layer3": {"w": "backbone"}}, "head": {"w": "head"}}
+    optimizer, _ = make_optimizer(params, steps_per_epoch=1, backbone_epoch=2,
+                                  trainable_backbone=("layer2", "layer3", "layer4"))
+    opt_state = optimizer.init(params)
+    grads = jax.tree.map(jnp.ones_like, params)
+    for step in range(3):
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        moved = jax.tree.map(lambda u: bool(jnp.any(u != 0)), updates)
+        assert moved["head"]["w"] and not moved["backbone"]["layer1"]["w"]
+        assert moved["backbone"]["layer3"]["w"] == (step >= 2)
+
+
+def test_train_command_and_bad_config(tmp_path, capsys):
+    workdir = tmp_path / "run"
+    assert cli.main(["train", "--config", str(EXPERIMENTS / "siamcar_r50.py:smoke"), "--workdir", str(workdir),
+                     "--set", "optim.epochs=1", "--no-progress"]) == 0
+    assert "finished at step 4" in capsys.readouterr().out
+    assert json.loads((workdir / "config.json").read_text())["optim"]["epochs"] == 1
+    assert cli.main(["train", "--config", str(tmp_path / "missing.py"), "--workdir", str(workdir)]) == 2
+    assert cli.main(["train", "--config", str(EXPERIMENTS / "siamcar_r50.py:smoke"), "--workdir", str(workdir),
+                     "--set", "optim.nope=1"]) == 2
+    assert "no field" in capsys.readouterr().err
+
+
+def test_non_finite_loss_stops_with_the_step_named(tmp_path):
+    config = _smoke_config("siamcar_r50")
+    config["optim"].update(warmup_lr=1e12, base_lr=1e12, end_lr=1e12, grad_clip=1e30)
+    with pytest.raises(JaxtrackError, match="step .*non-finite"):
+        train_and_evaluate(config, tmp_path, progress=False)
+    assert not (tmp_path / "checkpoints").exists() or not list((tmp_path / "checkpoints").glob("[0-9]*"))
