@@ -12,8 +12,9 @@ import sys
 
 from jaxtrack.errors import JaxtrackError
 
-# subcommand -> module; later issues add train, track, eval, demo, convert
+# subcommand -> module
 COMMANDS = {
+    "demo": "jaxtrack.cli.demo",
     "study": "jaxtrack.cli.study",
     "train": "jaxtrack.cli.train",
     "score": "jaxtrack.cli.score",
