@@ -233,10 +233,11 @@ def test_bad_roots(tmp_path):
         open_dataset("imagenet", tmp_path)
     for kind, expected in [("otb", "groundtruth_rect.txt"), ("uav123", "anno/UAV123"),
                            ("lasot", "groundtruth.txt"), ("got10k", "list.txt"),
-                           ("trackingnet", "TRAIN_"), ("vot", "groundtruth.txt"), ("coco", "json")]:
+                           ("trackingnet", "TRAIN_"), ("vot", "groundtruth.txt"), ("coco", "json"),
+                           ("arrayrecord", "sequences.json")]:
         with pytest.raises(JaxtrackError, match=expected):
             open_dataset(kind, tmp_path)
-    assert set(DATASETS.names()) == {"otb", "uav123", "lasot", "got10k", "trackingnet", "vot", "coco"}
+    assert set(DATASETS.names()) == {"otb", "uav123", "lasot", "got10k", "trackingnet", "vot", "coco", "arrayrecord"}
 
 
 def test_malformed_rows(tmp_path):

@@ -21,6 +21,7 @@ COMMANDS = {
     "convert": "jaxtrack.cli.convert",
     "track": "jaxtrack.cli.track",
     "eval": "jaxtrack.cli.eval",
+    "convert-data": "jaxtrack.cli.convert_data",
 }
 
 

@@ -1,7 +1,8 @@
 """Benchmark readers: each on-disk format -> :class:`jaxtrack.data.Dataset`.
 
 ``open_dataset(kind, root, **options)`` with ``kind`` one of :data:`DATASETS` (``otb``,
-``uav123``, ``lasot``, ``got10k``, ``trackingnet``, ``vot``, ``coco``). Readers are lazy: they
+``uav123``, ``lasot``, ``got10k``, ``trackingnet``, ``vot``, ``coco``, and ``arrayrecord`` for data
+converted by ``jaxtrack convert-data``). Readers are lazy: they
 read annotation text and directory listings, never frames. Boxes follow :mod:`jaxtrack.boxes`
 (annotation numbers used as they are); invalid rows become NaN and are counted in
 ``attributes["invalid_boxes"]``. Bad layouts and malformed rows raise
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import os
 
+from jaxtrack.data.arrayrecord import open_arrayrecord
 from jaxtrack.data.readers.coco import open_coco
 from jaxtrack.data.readers.common import AnnotationWarning
 from jaxtrack.data.readers.got10k import open_got10k
@@ -32,6 +34,7 @@ DATASETS.register("got10k")(open_got10k)
 DATASETS.register("trackingnet")(open_trackingnet)
 DATASETS.register("vot")(open_vot)
 DATASETS.register("coco")(open_coco)
+DATASETS.register("arrayrecord")(open_arrayrecord)
 
 
 def open_dataset(kind, root, **options):
