@@ -18,7 +18,7 @@ from jaxtrack.train.step import global_batch, init_state, jit_train_step, make_t
 from jaxtrack.train.trainer import build_run, make_mesh, to_dict, train_and_evaluate
 
 EXPERIMENTS = pathlib.Path(__file__).resolve().parents[1] / "experiments"
-CONFIGS = sorted(p.stem for p in EXPERIMENTS.glob("*.py"))
+CONFIGS = sorted(p.stem for p in EXPERIMENTS.glob("*.py") if "def get_config" in p.read_text())
 
 
 def _fixed_batch(size=8, seed=0):

@@ -1,17 +1,17 @@
-"""Pictures of label assignment: label maps on the score map, and the study's per-bin curves."""
+"""Pictures of label assignment: label maps on the score map, and the study's per-bin curves.
+
+Figures are drawn with pyplot and saved; the backend is left to matplotlib (Agg without a
+display, inline in a notebook).
+"""
 
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
-from jaxtrack.assign.labels import IGNORE, NEGATIVE, POSITIVE  # noqa: E402
+from jaxtrack.assign.labels import IGNORE, NEGATIVE, POSITIVE
 
 # ignore, negative, positive
 _LABEL_COLOURS = ListedColormap(["#ffffff", "#c9ccd1", "#1a9850"])

@@ -1,4 +1,5 @@
-"""Resolve a ``--model`` argument: a jaxtrack model directory, a training workdir, or ``csrt``."""
+"""Resolve a ``--model`` argument: ``default``, a jaxtrack model directory, a training workdir, or
+``csrt``."""
 
 from __future__ import annotations
 
@@ -9,10 +10,32 @@ from jaxtrack.errors import JaxtrackError
 
 PEERS = ("csrt",)
 """Tracker names that need no model file."""
+DEFAULT = "default"
+DEFAULT_MODEL = pathlib.Path(__file__).resolve().parents[1] / "weights" / "cpu_default"
+"""The shipped CPU-trained tracker (``--model default``), exported from
+``jaxtrack train --config experiments/cpu_default.py`` with :func:`export_run`."""
+
+
+def export_run(workdir, out):
+    """Write the latest checkpoint of training ``workdir`` as a model directory ``out``
+    (:func:`jaxtrack.models.save`: variables without the optimiser state, plus the model config)."""
+    from jaxtrack import models
+    from jaxtrack.train.checkpoint import Checkpointer
+
+    checkpointer = Checkpointer(workdir)
+    try:
+        params, batch_stats, config = checkpointer.restore_params()
+    finally:
+        checkpointer.close()
+    model_config = dict(config["model"])
+    name = model_config.pop("name")
+    variables = {"params": params, **({"batch_stats": batch_stats} if batch_stats else {})}
+    models.save(out, name, model_config, variables)
 
 
 def load_model(spec):
-    """``(model, variables)`` from a path: a training workdir (it has ``checkpoints/``; the latest
+    """``(model, variables)`` from ``default`` (the shipped CPU-trained tracker) or a path: a
+    training workdir (it has ``checkpoints/``; the latest
     step, via :class:`jaxtrack.train.checkpoint.Checkpointer`) or a model directory written by
     :func:`jaxtrack.models.save` (including converted checkpoints).
 
@@ -21,6 +44,12 @@ def load_model(spec):
     """
     from jaxtrack import models
 
+    if spec == DEFAULT:
+        if not (DEFAULT_MODEL / "jaxtrack_model.json").exists():
+            raise JaxtrackError(f"the default model is not in this installation ({DEFAULT_MODEL}); rebuild it with "
+                                "`jaxtrack train --config experiments/cpu_default.py --workdir runs/cpu_default` "
+                                "and pass --model runs/cpu_default")
+        return models.load(DEFAULT_MODEL)
     path = pathlib.Path(spec)
     if not path.exists():
         raise JaxtrackError(f"model {spec}: no such file or directory (expected a jaxtrack model "
