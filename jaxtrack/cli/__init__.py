@@ -17,11 +17,12 @@ COMMANDS = {
     "demo": "jaxtrack.cli.demo",
     "study": "jaxtrack.cli.study",
     "train": "jaxtrack.cli.train",
+    "launch": "jaxtrack.cli.launch",
     "score": "jaxtrack.cli.score",
     "convert": "jaxtrack.cli.convert",
+    "convert-data": "jaxtrack.cli.convert_data",
     "track": "jaxtrack.cli.track",
     "eval": "jaxtrack.cli.eval",
-    "convert-data": "jaxtrack.cli.convert_data",
 }
 
 

@@ -2,13 +2,15 @@
 
 Stages: the epoch's picks ``range(len(sampler))`` -> ``shuffle`` (a new order every epoch) ->
 ``repeat`` -> ``random_map(sampler.sample)`` (decode, crop, augment; its generator is seeded from
-``(seed, global element index)``) -> this process's shard -> ``batch(drop_remainder=True)`` ->
-iterator (threads, optionally worker processes).
+``(seed, global element index)``) -> ``batch(batch_size / P, drop_remainder=True)`` -> this
+process's batches -> iterator (threads, optionally worker processes).
 
-Multi-host: process ``p`` of ``P`` receives elements ``p, p + P, p + 2P, ...`` of the global
-stream, so its ``n``-th batch (``batch_size / P`` rows) is its share of global batch ``n``: row
-``i`` is element ``P * i + p`` of that global batch. Every element is a function of the seed and its
-global index, whatever the process or worker count.
+Multi-host: the global stream is cut into blocks of ``b = batch_size / P`` elements and process
+``p`` of ``P`` takes blocks ``p, p + P, p + 2P, ...``: its ``n``-th batch is rows ``p * b`` to
+``(p + 1) * b - 1`` of global batch ``n``, the rows that ``jax.make_array_from_process_local_data``
+places on its devices of a mesh listing each process's devices together (as ``jax.devices()``
+does). So the global batch, row order included, is the same whatever the process count, and every
+element is a function of the seed and its global index, whatever the process or worker count.
 
 The iterator's ``get_state()`` is a small dict to save with a checkpoint; ``set_state`` on a new
 iterator of the same pipeline resumes with the same next batch.
@@ -50,7 +52,7 @@ def make_pipeline(sampler, batch_size, *, seed=0, num_epochs=None, shard=None, n
         raise JaxtrackError(f"batch size {batch_size} is not divisible by the {count} processes")
     ds = grain.MapDataset.range(len(sampler)).shuffle(seed=seed).repeat(num_epochs)
     ds = ds.random_map(sampler.sample, seed=seed)
-    ds = ds[index::count].batch(batch_size // count, drop_remainder=True)
+    ds = ds.batch(batch_size // count, drop_remainder=True)[index::count]
     ds = ds.to_iter_dataset(grain.ReadOptions(num_threads=read_threads,
                                               prefetch_buffer_size=prefetch))
     if num_workers:

@@ -83,7 +83,8 @@ class Checkpointer:
     def restore_params(self, step=None):
         """``(params, batch_stats, config)`` for inference, without the optimiser state.
 
-        Restores the parameters as host NumPy arrays without needing the model's shapes.
+        Restores the parameters without needing the model's shapes, with their saved shardings,
+        or on one local device if those devices are not here (e.g. a multi-process run's checkpoint).
         """
         steps = self.steps()
         step = steps[-1] if step is None and steps else step
@@ -91,7 +92,9 @@ class Checkpointer:
             raise JaxtrackError(f"no checkpoint in {self.directory} (complete steps: {steps or 'none'})")
         try:
             restored = self._manager.restore(step, args=ocp.args.Composite(
-                state=ocp.args.StandardRestore(), config=ocp.args.JsonRestore()))
+                state=ocp.args.StandardRestore(fallback_sharding=jax.sharding.SingleDeviceSharding(
+                    jax.local_devices()[0])),
+                config=ocp.args.JsonRestore()))
         except Exception as error:
             raise JaxtrackError(f"checkpoint step {step} in {self.directory} cannot be read "
                                 f"({type(error).__name__}: {str(error)[:300]})") from error
