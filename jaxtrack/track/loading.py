@@ -31,6 +31,9 @@ def export_run(workdir, out):
     name = model_config.pop("name")
     variables = {"params": params, **({"batch_stats": batch_stats} if batch_stats else {})}
     models.save(out, name, model_config, variables)
+    # orbax's commit marker records the absolute path it was written to; the directory is
+    # portable (and restores) without it
+    (pathlib.Path(out) / "variables" / "commit_success.txt").unlink(missing_ok=True)
 
 
 def load_model(spec):

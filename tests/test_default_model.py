@@ -1,0 +1,29 @@
+"""The shipped CPU-trained tracker (``--model default``) tracks real video."""
+
+import pathlib
+
+import numpy as np
+
+from jaxtrack.data.readers import open_dataset
+from jaxtrack.eval import metrics
+from jaxtrack.track.loading import DEFAULT_MODEL, load_model, tracker_factory
+from jaxtrack.track.runner import run_sequence
+
+
+def test_default_model_is_portable_and_loads():
+    repository = str(pathlib.Path(__file__).resolve().parents[1]).encode()
+    for path in DEFAULT_MODEL.rglob("*"):
+        if path.is_file():
+            assert repository not in path.read_bytes(), path  # no absolute path of the machine it was made on
+    model, variables = load_model("default")
+    assert "params" in variables and model.backbone is not None
+
+
+def test_default_model_tracks_crossing(shared_data):
+    """A trained model end to end on a real OTB sequence (first 60 frames)."""
+    sequence = open_dataset("otb", str(shared_data / "otb"))["Crossing"]
+    short = type(sequence)(sequence.name, sequence.frames[:60], sequence.boxes[:60], sequence.absent[:60])
+    boxes, times = run_sequence(tracker_factory("default", benchmark="otb")(), short)
+    ious = metrics.iou(boxes, short.boxes)
+    assert np.all(np.isfinite(boxes)) and np.all(times > 0)
+    assert np.mean(ious) > 0.5, np.round(ious, 2)
