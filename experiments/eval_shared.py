@@ -15,51 +15,17 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-import numpy as np
+from jaxtrack.data.readers import open_mixed
+from jaxtrack.eval.report import per_sequence_table
+from jaxtrack.track.evaluate import evaluate_sequences
 
-from jaxtrack.data import Dataset
-from jaxtrack.data.readers import open_dataset
-from jaxtrack.eval import metrics
-from jaxtrack.eval.results import read_boxes
-from jaxtrack.track.loading import PEERS, tracker_factory, tracker_name
-from jaxtrack.track.runner import result_paths, run_benchmark
-
-SOURCES = (("otb", "otb", {}), ("vot", "vot", {}), ("lasot", "lasot", {}))
-
-
-def shared_dataset(shared):
-    """The six sequences as one :class:`Dataset` (boxes as their readers give them)."""
-    sequences = []
-    for kind, folder, options in SOURCES:
-        sequences += list(open_dataset(kind, str(pathlib.Path(shared) / folder), **options))
-    return Dataset("shared", sequences)
+SOURCES = (("otb", "otb"), ("vot", "vot"), ("lasot", "lasot"))
 
 
 def evaluate_shared(models, shared, workdir, *, params="otb", progress=True):
-    """Track and score ``models`` -> ``{tracker: metrics.evaluate result}`` (OTB convention)."""
-    dataset = shared_dataset(shared)
-    scores = {}
-    for spec in models:
-        factory = tracker_factory(spec, params=None if spec in PEERS else params, benchmark="otb")
-        name = tracker_name(spec, None if spec in PEERS else params)
-        out_dir = pathlib.Path(workdir) / name
-        run_benchmark(factory, dataset, str(out_dir), progress=progress)
-        predictions = [read_boxes(result_paths(str(out_dir), seq.name)[0], len(seq)) for seq in dataset]
-        scores[name] = metrics.evaluate(predictions, list(dataset), "otb")
-    return scores
-
-
-def table(scores):
-    """Markdown table: AUC per sequence and the mean, precision and normalised precision."""
-    names = list(next(iter(scores.values()))["sequences"])
-    lines = ["| tracker | " + " | ".join(names) + " | mean AUC | precision | norm. precision |",
-             "|---" * (len(names) + 4) + "|"]
-    for tracker, result in scores.items():
-        aucs = [result["sequences"][n]["auc"] for n in names]
-        overall = result["overall"]
-        lines.append(f"| {tracker} | " + " | ".join(f"{a:.3f}" for a in aucs) +
-                     f" | {np.mean(aucs):.3f} | {overall['precision']:.3f} | {overall['norm_precision']:.3f} |")
-    return "\n".join(lines)
+    """Track and score ``models`` on the six sequences -> ``{tracker: metrics.evaluate result}``."""
+    dataset = open_mixed("shared", [(kind, str(pathlib.Path(shared) / folder)) for kind, folder in SOURCES])
+    return evaluate_sequences(models, dataset, workdir, convention="otb", params=params, progress=progress)
 
 
 def main(argv=None):
@@ -69,7 +35,7 @@ def main(argv=None):
     parser.add_argument("--workdir", default="results/shared")
     parser.add_argument("--params", default="otb", help="Siamese trackers' parameter set (default: otb)")
     args = parser.parse_args(argv)
-    print(table(evaluate_shared(args.model, args.shared, args.workdir, params=args.params)))
+    print(per_sequence_table(evaluate_shared(args.model, args.shared, args.workdir, params=args.params)))
 
 
 if __name__ == "__main__":

@@ -27,3 +27,17 @@ def test_default_model_tracks_crossing(shared_data):
     ious = metrics.iou(boxes, short.boxes)
     assert np.all(np.isfinite(boxes)) and np.all(times > 0)
     assert np.mean(ious) > 0.5, np.round(ious, 2)
+
+
+def test_mixed_formats_evaluate_with_one_convention(shared_data, tmp_path):
+    from jaxtrack.data.readers import open_mixed
+    from jaxtrack.eval.report import per_sequence_table
+    from jaxtrack.track.evaluate import evaluate_sequences
+
+    dataset = open_mixed("mixed", [("otb", str(shared_data / "otb")), ("vot", str(shared_data / "vot"))])
+    dataset = dataset.subset(["Deer", "bag"])
+    scores = evaluate_sequences(["csrt"], dataset, str(tmp_path), convention="otb", progress=False)
+    assert list(scores["csrt"]["sequences"]) == ["Deer", "bag"]
+    assert abs(scores["csrt"]["sequences"]["Deer"]["auc"] - 0.694) < 0.02  # ../shared/data/README.md
+    text = per_sequence_table(scores)
+    assert "| csrt |" in text and "mean AUC" in text

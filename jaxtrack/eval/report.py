@@ -140,3 +140,17 @@ def _save(fig, path):
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     atomic_write(path, buffer.getvalue())
+
+
+def per_sequence_table(scores):
+    """Markdown table from ``{tracker: metrics.evaluate result}``: AUC per sequence, their mean,
+    precision and normalised precision."""
+    names = list(next(iter(scores.values()))["sequences"])
+    lines = ["| tracker | " + " | ".join(names) + " | mean AUC | precision | norm. precision |",
+             "|---" * (len(names) + 4) + "|"]
+    for tracker, result in scores.items():
+        aucs = [result["sequences"][n]["auc"] for n in names]
+        overall = result["overall"]
+        lines.append(f"| {tracker} | " + " | ".join(f"{a:.3f}" for a in aucs) +
+                     f" | {np.mean(aucs):.3f} | {overall['precision']:.3f} | {overall['norm_precision']:.3f} |")
+    return "\n".join(lines)

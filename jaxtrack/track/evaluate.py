@@ -181,3 +181,23 @@ def evaluate(models, benchmark, root, workdir, *, sequences=None, params=None, s
         trackers[name] = {"model": str(spec), "params": set_name, "results": out_dir,
                           "speed": speed(dataset, out_dir, layout), "scores": scores}
     return {"benchmark": benchmark, "scored": can_score, "trackers": trackers}
+
+
+def evaluate_sequences(models, dataset, workdir, *, convention="otb", params="otb", progress=True):
+    """Track ``dataset`` (any mix of sequences, e.g. from several readers) with each of ``models``
+    and score every tracker with one ``convention`` -> ``{tracker name: metrics.evaluate result}``.
+
+    Results go to ``workdir/<tracker>/<seq>.txt``; finished sequences are not tracked again.
+    """
+    from jaxtrack.eval import metrics
+    from jaxtrack.eval.results import read_boxes
+
+    scores = {}
+    for spec in models:
+        factory = tracker_factory(spec, params=None if spec in PEERS else params, benchmark="otb")
+        name = tracker_name(spec, None if spec in PEERS else params)
+        out_dir = os.path.join(workdir, name)
+        run_benchmark(factory, dataset, out_dir, progress=progress)
+        predictions = [read_boxes(result_paths(out_dir, seq.name)[0], len(seq)) for seq in dataset]
+        scores[name] = metrics.evaluate(predictions, list(dataset), convention)
+    return scores

@@ -50,4 +50,12 @@ def open_dataset(kind, root, **options):
     return DATASETS.get(kind)(str(root), **options)
 
 
-__all__ = ["DATASETS", "AnnotationWarning", "open_dataset", "polygon_to_xywh"]
+def open_mixed(name, sources):
+    """One :class:`jaxtrack.data.Dataset` named ``name`` from several ``(kind, root)`` sources
+    (sequence names must stay unique), e.g. a hand-picked evaluation set across formats."""
+    from jaxtrack.data.sequence import Dataset
+
+    return Dataset(name, [seq for kind, root in sources for seq in open_dataset(kind, root)])
+
+
+__all__ = ["DATASETS", "AnnotationWarning", "open_dataset", "open_mixed", "polygon_to_xywh"]
