@@ -90,7 +90,7 @@ def measure(name, size, batch_size, repeats):
     config = to_dict(load_config(EXPERIMENTS / f"{name}.py:{size}"))
     config["pretrained"] = None  # random weights time the same
     mesh = make_mesh(jax.devices()[:1])
-    run = build_run(config, None, mesh)
+    run = build_run(config, mesh)
     state = jax.jit(lambda k: init_state(run["model"], run["optimizer"], k))(jax.random.key(0))
     host_batch = random_batch(batch_size)
     batch = global_batch(host_batch, mesh)

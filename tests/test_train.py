@@ -53,12 +53,12 @@ def test_every_config_loads_at_every_size():
 
 
 @pytest.mark.parametrize("name", CONFIGS)
-def test_smoke_config_decreases_its_loss(name, tmp_path):
+def test_smoke_config_decreases_its_loss(name):
     """Each config's model, labels, objective and optimiser can fit a fixed batch."""
     config = _smoke_config(name)
     config["optim"].update(warmup_lr=0.003, base_lr=0.003, end_lr=0.003, backbone_epoch=0)
     mesh = make_mesh()
-    run = build_run(config, tmp_path, mesh)
+    run = build_run(config, mesh)
     state = jax.jit(lambda k: init_state(run["model"], run["optimizer"], k))(jax.random.key(0))
     batch = global_batch(_fixed_batch(), mesh)
     totals = []
@@ -75,7 +75,7 @@ def test_eight_devices_equal_one_device():
     results = []
     for devices in (jax.devices(), jax.devices()[:1]):
         mesh = make_mesh(devices)
-        run = build_run(config, None, mesh)
+        run = build_run(config, mesh)
         state = jax.jit(lambda k: init_state(run["model"], run["optimizer"], k))(jax.random.key(1))
         state, _ = run["step"](state, global_batch(_fixed_batch(), mesh), 0)
         state, _ = run["step"](state, global_batch(_fixed_batch(seed=1), mesh), 10**6)

@@ -109,9 +109,10 @@ def check_finite(step, metrics):
                             "good checkpoint is kept (lower the learning rate or check the data)")
 
 
-def build_run(config, workdir, mesh):
-    """Everything a run needs but the data: model, labeller, objective, optimiser, jitted step,
-    and the abstract state (for restoring) -> dict."""
+def build_run(config, mesh):
+    """Everything a run needs but the data and the state -> dict with the ``model``, its sample
+    grid, the ``optimizer`` and its ``schedule``, ``total_steps`` and ``step(state, batch, index)``
+    (jitted for ``mesh``; without backbone gradients before the backbone trains)."""
     from jaxtrack import models
     from jaxtrack.models.losses import make_objective
 
@@ -183,7 +184,7 @@ def train_and_evaluate(config, workdir, *, resume_step=None, progress=True, stop
     if data["batch_size"] % mesh.size:
         raise JaxtrackError(f"batch_size {data['batch_size']} is not divisible by the {mesh.size} devices")
 
-    run = build_run(config, workdir, mesh)
+    run = build_run(config, mesh)
     checkpointer = ckpt.Checkpointer(workdir, max_to_keep=config.get("keep_checkpoints", 3))
     sampler = PairSampler(open_sources(data, workdir), seed=config["seed"], neg=data.get("neg", 0.2),
                           gray=data.get("gray", 0.0))
