@@ -5,8 +5,9 @@ OTB convention (see eval_shared.py).
 
 Command:
   python experiments/ablation_labels.py --workdir runs/ablation [--steps 2000] [--shared ../shared/data]
-Runtime: about 45 minutes per rule at 2,000 steps of 16 pairs on a 2-core CPU (training resumes;
-finished result files are reused).
+Runtime: per rule, 2,000 steps of 16 pairs: about 20-25 minutes on an idle 2-core CPU at the
+23-28 pairs/s measured there, 70 minutes on a shared one (training resumes; finished result
+files are reused).
 Expected: a table in the style of the papers (AUC per sequence, mean AUC, precision, normalised
 precision); the measured one is in the issue notes and README.
 """

@@ -4,10 +4,12 @@ dynamic labels (16 nearest points, 64 px virtual-anchor IoU, mean + std, keep_be
 
 Command:
   jaxtrack train --config experiments/cpu_default.py --workdir runs/cpu_default
-Runtime: 2,000 steps of 16 pairs; about 40 minutes on a 2-core CPU (the backbone stays frozen,
-so no backward pass runs through it).
-Expected: mean AUC over the six ../shared/data sequences above OpenCV CSRT's 0.448 (see the
-README for the measured table).
+Runtime: 2,000 steps of 16 pairs (the backbone stays frozen, so no backward pass runs through
+it): 70 minutes measured on a 2-core CPU shared with other jobs; at the 23-28 pairs/s measured
+on the idle machine, about 20-25 minutes.
+Expected (measured for the shipped model): mean AUC 0.570 over the six ../shared/data sequences
+against OpenCV CSRT's 0.463 (`python experiments/eval_shared.py --model runs/cpu_default csrt`).
+Export for `--model default`: `jaxtrack.track.loading.export_run("runs/cpu_default", OUT)`.
 """
 
 from jaxtrack.train.configs import experiment
