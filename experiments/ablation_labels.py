@@ -20,15 +20,14 @@ import pathlib
 from jaxtrack.data.readers import open_mixed
 from jaxtrack.eval.report import per_sequence_table
 from jaxtrack.track.evaluate import evaluate_sequences
-from jaxtrack.train.configs import experiment
+from jaxtrack.train.configs import CPU_DLA, experiment
 from jaxtrack.train.trainer import train_and_evaluate
 
 SHARED = (("otb", "otb"), ("vot", "vot"), ("lasot", "lasot"))  # the six sequences, as eval_shared.py
 
 RULES = {
     "center_region": ({"name": "center_region", "margin": 0.3}, {"name": "car"}),
-    "dla": ({"name": "dla", "k": 16, "statistic": "virtual_iou", "std_scale": 1.0, "keep_best": True},
-            {"name": "car"}),
+    "dla": (CPU_DLA, {"name": "car"}),
     "ladl_lals": ({"name": "ladl", "k": 16, "statistic": "pred_iou", "quality_floor": 0.1,
                    "lals": {"eps": 0.1, "measure": "pred_iou"}}, {"name": "car", "cls_loss": "qfl"}),
 }

@@ -12,12 +12,11 @@ against OpenCV CSRT's 0.463 (`python experiments/eval_shared.py --model runs/cpu
 Export for `--model default`: `jaxtrack.track.loading.export_run("runs/cpu_default", OUT)`.
 """
 
-from jaxtrack.train.configs import experiment
+from jaxtrack.train.configs import CPU_DLA, experiment
 
 
 def get_config(arg=None):
-    c = experiment("siamcar", {"name": "dla", "k": 16, "statistic": "virtual_iou", "std_scale": 1.0,
-                               "keep_best": True}, "smoke" if arg == "smoke" else "lite0")
+    c = experiment("siamcar", CPU_DLA, "smoke" if arg == "smoke" else "lite0")
     if arg == "smoke":
         return c
     c.data.batch_size = 16

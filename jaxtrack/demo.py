@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from jaxtrack.errors import JaxtrackError
+from jaxtrack.train.configs import CPU_DLA
 
 PAIRS_PER_SECOND = 12.0
 """Training throughput assumed to turn ``minutes`` into steps: the lite0 trackers with a frozen
@@ -30,7 +31,7 @@ FIXED_SECONDS = 200.0
 """Time the budget reserves for data, compilation, tracking and the report."""
 BATCH = 16
 ASSIGNERS = {
-    "dla": {"name": "dla", "k": 16, "statistic": "virtual_iou", "std_scale": 1.0, "keep_best": True},
+    "dla": CPU_DLA,
     "center_region": {"name": "center_region", "margin": 0.3},
 }
 
@@ -61,9 +62,6 @@ def demo_config(assigner, data_root, steps, seed, smoke=False):
 
 def training_curves(path, runs):
     """Plot total loss and positives per image over the steps of ``{name: workdir}`` runs."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))

@@ -22,6 +22,9 @@ MODEL_NAMES = {  # family -> {size: registered model name}
     "siamla": {None: "siamla_r50", "lite0": "siamla_lite0", "small": "siamla_small"},
 }
 LOSS_NAMES = {"siamrpn": "rpn", "siamcar": "car", "siamla": "siamla"}
+CPU_DLA = {"name": "dla", "k": 16, "statistic": "virtual_iou", "std_scale": 1.0, "keep_best": True}
+"""SiamDLA's labels for the CPU-sized point trackers (default model, demo, ablation): 16 nearest
+points, 64 px virtual-anchor IoU, mean + std, keep_best (no target left without a positive)."""
 
 
 def experiment(family, assigner, size=None, *, loss=None):
