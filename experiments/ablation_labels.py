@@ -17,13 +17,11 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from jaxtrack.data.readers import open_mixed
+from eval_shared import evaluate_shared  # experiments/ is on sys.path when this file runs
+
 from jaxtrack.eval.report import per_sequence_table
-from jaxtrack.track.evaluate import evaluate_sequences
 from jaxtrack.train.configs import CPU_DLA, experiment
 from jaxtrack.train.trainer import train_and_evaluate
-
-SHARED = (("otb", "otb"), ("vot", "vot"), ("lasot", "lasot"))  # the six sequences, as eval_shared.py
 
 RULES = {
     "center_region": ({"name": "center_region", "margin": 0.3}, {"name": "car"}),
@@ -33,10 +31,10 @@ RULES = {
 }
 
 
-def rule_config(rule, steps, data_root, seed=0):
-    """The shared lite0 SiamCAR config with ``rule``'s labels and loss."""
+def rule_config(rule, steps, data_root, seed=0, size="lite0"):
+    """The shared SiamCAR config (``size`` as in :func:`experiment`) with ``rule``'s labels and loss."""
     assigner, loss = RULES[rule]
-    config = experiment("siamcar", assigner, "lite0", loss=loss)
+    config = experiment("siamcar", assigner, size, loss=loss)
     config.seed = seed
     config.data.batch_size = 16
     config.data.sources[0].update(dict(root=str(data_root), num_sequences=600, seed=1))
@@ -58,8 +56,7 @@ def main(argv=None):
         run = workdir / rule
         train_and_evaluate(rule_config(rule, args.steps, workdir / "synthetic"), run)
         runs.append(str(run))
-    dataset = open_mixed("shared", [(kind, str(pathlib.Path(args.shared) / folder)) for kind, folder in SHARED])
-    print(per_sequence_table(evaluate_sequences(runs, dataset, str(workdir / "results"), convention="otb")))
+    print(per_sequence_table(evaluate_shared(runs, args.shared, str(workdir / "results"))))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Training: multi-device equivalence, every experiment config learns, kill-and-resume, checkpoints."""
 
+import importlib
 import json
 import pathlib
 import shutil
@@ -55,7 +56,21 @@ def test_every_config_loads_at_every_size():
 @pytest.mark.parametrize("name", CONFIGS)
 def test_smoke_config_decreases_its_loss(name):
     """Each config's model, labels, objective and optimiser can fit a fixed batch."""
-    config = _smoke_config(name)
+    _assert_fits_fixed_batch(_smoke_config(name))
+
+
+@pytest.mark.parametrize("rule", ["center_region", "dla", "ladl_lals"])
+def test_ablation_rules_decrease_their_loss(rule, monkeypatch):
+    """experiments/ablation_labels.py's three label rules, on the smoke model, fit a fixed batch."""
+    monkeypatch.syspath_prepend(str(EXPERIMENTS))
+    ablation = importlib.import_module("ablation_labels")
+    assert set(ablation.RULES) == {"center_region", "dla", "ladl_lals"}
+    config = to_dict(ablation.rule_config(rule, 20, "unused", size="smoke"))
+    config["pretrained"] = None
+    _assert_fits_fixed_batch(config)
+
+
+def _assert_fits_fixed_batch(config):
     config["optim"].update(warmup_lr=0.003, base_lr=0.003, end_lr=0.003, backbone_epoch=0)
     mesh = make_mesh()
     run = build_run(config, mesh)
