@@ -9,7 +9,8 @@ Runtime: per rule, 2,000 steps of 16 pairs: about 20-25 minutes on an idle 2-cor
 23-28 pairs/s measured there, 70 minutes on a shared one (training resumes; finished result
 files are reused).
 Expected: a table in the style of the papers (AUC per sequence, mean AUC, precision, normalised
-precision); the measured one is in the issue notes and README.
+precision), printed and written with success/precision plots to WORKDIR/results; the measured
+one is in the README.
 """
 
 from __future__ import annotations

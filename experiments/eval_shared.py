@@ -16,16 +16,19 @@ import argparse
 import pathlib
 
 from jaxtrack.data.readers import open_mixed
-from jaxtrack.eval.report import per_sequence_table
+from jaxtrack.eval.report import per_sequence_table, write_report
 from jaxtrack.track.evaluate import evaluate_sequences
 
 SOURCES = (("otb", "otb"), ("vot", "vot"), ("lasot", "lasot"))
 
 
 def evaluate_shared(models, shared, workdir, *, params="otb", progress=True):
-    """Track and score ``models`` on the six sequences -> ``{tracker: metrics.evaluate result}``."""
+    """Track and score ``models`` on the six sequences, write ``workdir``'s summary.md/csv,
+    success.png and precision.png -> ``{tracker: metrics.evaluate result}``."""
     dataset = open_mixed("shared", [(kind, str(pathlib.Path(shared) / folder)) for kind, folder in SOURCES])
-    return evaluate_sequences(models, dataset, workdir, convention="otb", params=params, progress=progress)
+    scores = evaluate_sequences(models, dataset, workdir, convention="otb", params=params, progress=progress)
+    write_report(scores, workdir, title="six ../shared/data sequences (OTB convention)")
+    return scores
 
 
 def main(argv=None):

@@ -31,7 +31,7 @@ def test_default_model_tracks_crossing(shared_data):
 
 def test_mixed_formats_evaluate_with_one_convention(shared_data, tmp_path):
     from jaxtrack.data.readers import open_mixed
-    from jaxtrack.eval.report import per_sequence_table
+    from jaxtrack.eval.report import per_sequence_table, write_report
     from jaxtrack.track.evaluate import evaluate_sequences
 
     dataset = open_mixed("mixed", [("otb", str(shared_data / "otb")), ("vot", str(shared_data / "vot"))])
@@ -41,3 +41,5 @@ def test_mixed_formats_evaluate_with_one_convention(shared_data, tmp_path):
     assert abs(scores["csrt"]["sequences"]["Deer"]["auc"] - 0.694) < 0.02  # ../shared/data/README.md
     text = per_sequence_table(scores)
     assert "| csrt |" in text and "mean AUC" in text
+    paths = write_report(scores, str(tmp_path), title="mixed")
+    assert pathlib.Path(paths["success"]).stat().st_size > 0 and "csrt" in pathlib.Path(paths["summary_md"]).read_text()

@@ -185,7 +185,8 @@ def evaluate(models, benchmark, root, workdir, *, sequences=None, params=None, s
 
 def evaluate_sequences(models, dataset, workdir, *, convention="otb", params="otb", progress=True):
     """Track ``dataset`` (any mix of sequences, e.g. from several readers) with each of ``models``
-    and score every tracker with one ``convention`` -> ``{tracker name: metrics.evaluate result}``.
+    and score every tracker with one ``convention`` -> ``{tracker name: metrics.evaluate result
+    with "benchmark": dataset.name}`` (the form :func:`jaxtrack.eval.report.write_report` takes).
 
     Results go to ``workdir/<tracker>/<seq>.txt``; finished sequences are not tracked again.
     """
@@ -199,5 +200,5 @@ def evaluate_sequences(models, dataset, workdir, *, convention="otb", params="ot
         out_dir = os.path.join(workdir, name)
         run_benchmark(factory, dataset, out_dir, progress=progress)
         predictions = [read_boxes(result_paths(out_dir, seq.name)[0], len(seq)) for seq in dataset]
-        scores[name] = metrics.evaluate(predictions, list(dataset), convention)
+        scores[name] = {"benchmark": dataset.name, **metrics.evaluate(predictions, list(dataset), convention)}
     return scores
