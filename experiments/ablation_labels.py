@@ -9,8 +9,8 @@ Runtime: per rule, 2,000 steps of 16 pairs: about 20-25 minutes on an idle 2-cor
 23-28 pairs/s measured there, 70 minutes on a shared one (training resumes; finished result
 files are reused).
 Expected: a table in the style of the papers (AUC per sequence, mean AUC, precision, normalised
-precision), printed and written with success/precision plots to WORKDIR/results; the measured
-one is in the README.
+precision), printed and written with success/precision plots and training curves to
+WORKDIR/results; the measured one is in the README.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import pathlib
 
 from eval_shared import evaluate_shared  # experiments/ is on sys.path when this file runs
 
+from jaxtrack.demo import training_curves
 from jaxtrack.eval.report import per_sequence_table
 from jaxtrack.train.configs import CPU_DLA, experiment
 from jaxtrack.train.trainer import train_and_evaluate
@@ -52,12 +53,12 @@ def main(argv=None):
     parser.add_argument("--shared", default=str(pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"))
     args = parser.parse_args(argv)
     workdir = pathlib.Path(args.workdir)
-    runs = []
-    for rule in args.rules:
-        run = workdir / rule
+    runs = {rule: workdir / rule for rule in args.rules}
+    for rule, run in runs.items():
         train_and_evaluate(rule_config(rule, args.steps, workdir / "synthetic"), run)
-        runs.append(str(run))
-    print(per_sequence_table(evaluate_shared(runs, args.shared, str(workdir / "results"))))
+    results = workdir / "results"
+    print(per_sequence_table(evaluate_shared([str(r) for r in runs.values()], args.shared, str(results))))
+    training_curves(results / "training.png", runs)  # the losses differ by rule (qfl for ladl_lals)
 
 
 if __name__ == "__main__":
