@@ -26,7 +26,8 @@ from jaxtrack.train.configs import CPU_DLA
 
 PAIRS_PER_SECOND = 12.0
 """Training throughput assumed to turn ``minutes`` into steps: the lite0 trackers with a frozen
-backbone on a 2-core CPU (measured 12-18 pairs/s)."""
+backbone on a 2-core CPU (measured 23-28 pairs/s on an idle machine, 12-18 on a shared one; the
+budget assumes the latter)."""
 FIXED_SECONDS = 200.0
 """Time the budget reserves for data, compilation, tracking and the report."""
 BATCH = 16
@@ -61,14 +62,16 @@ def demo_config(assigner, data_root, steps, seed, smoke=False):
 
 
 def training_curves(path, runs):
-    """Plot total loss and positives per image over the steps of ``{name: workdir}`` runs."""
+    """Plot total loss and positives per image over the steps of ``{name: workdir}`` runs (a
+    resumed run logs some steps twice: the last record of a step wins)."""
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     for name, workdir in runs.items():
-        rows = [json.loads(line) for line in (pathlib.Path(workdir) / "metrics.jsonl").read_text().splitlines()
-                if line.strip()]
-        steps = [r["step"] for r in rows]
+        lines = (pathlib.Path(workdir) / "metrics.jsonl").read_text().splitlines()
+        by_step = {row["step"]: row for row in map(json.loads, filter(str.strip, lines))}
+        steps = sorted(by_step)
+        rows = [by_step[step] for step in steps]
         left.plot(steps, [r["total"] for r in rows], label=name)
         right.plot(steps, [r["positives"] for r in rows], label=name)
     left.set(xlabel="step", ylabel="total loss", title="training loss")

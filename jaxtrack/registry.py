@@ -1,4 +1,4 @@
-"""Look-up by name for models, assigners, datasets, trackers and evaluators."""
+"""Look-up by name for models, backbones, assigners, datasets and trackers."""
 
 from __future__ import annotations
 

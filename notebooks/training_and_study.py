@@ -193,7 +193,8 @@ for ax, names, title, yscale in panels:
     ax.grid(alpha=0.3)
 axes[0, 0].legend(fontsize=7, ncol=2, framealpha=0.7)
 if "skipped_pairs" in metrics:
-    axes[1, 2].set_title(f"pairs per second ({metrics['skipped_pairs'][-1]:.0f} pairs skipped)", fontsize=10)
+    axes[1, 2].set_title(f"pairs per second ({np.nansum(metrics['skipped_pairs']):.0f} bad draws skipped)",
+                         fontsize=10)
 fig.suptitle(f"{RUN_DIR.name}: {config.get('model', {}).get('name', '')}, assigner "
              f"{config.get('assigner', {}).get('name', '')}", fontsize=11)
 show(fig, "training")

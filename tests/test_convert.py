@@ -186,6 +186,9 @@ def test_save_load_roundtrip(tmp_path):
     assert jax.tree.all(jax.tree.map(lambda a, b: bool(jnp.array_equal(a, b)), variables, restored))
     with pytest.raises(JaxtrackError, match="not a jaxtrack model directory"):
         load(tmp_path)
+    with pytest.raises(JaxtrackError, match=r"do not fit model 'siamla_small'.*shape"):
+        save(tmp_path / "other", "siamla_small", {**config, "channels": 8}, variables)
+    assert not (tmp_path / "other").exists()
 
 
 def test_cli_convert(tmp_path, inputs, capsys):

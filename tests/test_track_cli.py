@@ -85,6 +85,14 @@ def test_track_frame_folder_with_saved_model(clip, car_model, tmp_path):
     assert "." in out.read_text().splitlines()[1]  # float boxes
 
 
+def test_unpadded_frame_names_play_in_numeric_order(tmp_path):
+    from jaxtrack.track.video import Frames
+
+    for index in (1, 2, 10, 11):
+        cv2.imwrite(str(tmp_path / f"{index}.png"), np.full((8, 8, 3), index, np.uint8))
+    assert [int(frame[0, 0, 0]) for frame in Frames(tmp_path)] == [1, 2, 10, 11]
+
+
 def test_registered_siamese_trackers_build_from_a_model_path(car_model):
     factory = TRACKERS.get("siamcar")(str(car_model[0]), benchmark="lasot")
     assert factory.name == "lasot" and factory().spec.family == "car"

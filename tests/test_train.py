@@ -3,7 +3,6 @@
 import importlib
 import json
 import pathlib
-import shutil
 
 import jax
 import jax.numpy as jnp
@@ -15,7 +14,7 @@ from jaxtrack.config import load_config
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.train import checkpoint as ckpt
 from jaxtrack.train.optim import epoch_learning_rates, make_optimizer, param_groups
-from jaxtrack.train.step import global_batch, init_state, jit_train_step, make_train_step
+from jaxtrack.train.step import global_batch, init_state
 from jaxtrack.train.trainer import build_run, make_mesh, to_dict, train_and_evaluate
 
 EXPERIMENTS = pathlib.Path(__file__).resolve().parents[1] / "experiments"
@@ -113,7 +112,12 @@ def test_killed_run_resumes_to_the_same_parameters(tmp_path):
     lines = [json.loads(line) for line in (tmp_path / "split" / "metrics.jsonl").read_text().splitlines()]
     assert [line["step"] for line in lines] == [2, 4, 6, 8]
     assert {"total", "positives", "negatives", "learning_rate", "pairs_per_second"} <= set(lines[-1])
+    assert lines[-1]["pairs_per_second"] > 0 and lines[-1]["skipped_pairs"] == 0
     assert list((tmp_path / "split" / "tensorboard").iterdir())
+    before = (tmp_path / "split" / "config.json").read_text()
+    with pytest.raises(JaxtrackError, match="holds a run of model .*siamcar_small.*use another workdir"):
+        train_and_evaluate(_smoke_config("siamrpnpp_r50"), tmp_path / "split", progress=False)
+    assert (tmp_path / "split" / "config.json").read_text() == before
 
 
 def test_corrupt_checkpoint_gives_clear_error_and_older_still_loads(tmp_path):

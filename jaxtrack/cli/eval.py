@@ -1,6 +1,7 @@
 """Run trackers over a benchmark, write results in its standard layout, score and compare them.
 
-Each --model is a jaxtrack model directory, a training workdir (latest checkpoint) or csrt.
+Each --model is a jaxtrack model directory, a training workdir (latest checkpoint), default (the
+shipped CPU-trained tracker) or csrt.
 Results go to WORKDIR/DATASET/<tracker>/ (<tracker> = model folder name + "-" + parameter
 set): per-sequence x,y,w,h files with per-frame times (OTB, UAV123, LaSOT; TrackingNet also a
 <tracker>.zip for the server), GOT-10k's submission folders <seq>/<seq>_001.txt + _time.txt,
@@ -26,7 +27,7 @@ def configure(parser):
     from jaxtrack.eval.benchmarks import BENCHMARKS
 
     parser.add_argument("--model", required=True, nargs="+", metavar="MODEL",
-                        help="model directory, training workdir or csrt (several: a comparison)")
+                        help="model directory, training workdir, default or csrt (several: a comparison)")
     parser.add_argument("--dataset", required=True, choices=sorted(BENCHMARKS), help="benchmark")
     parser.add_argument("--root", required=True, help="dataset root folder")
     parser.add_argument("--sequences", nargs="+", metavar="NAME", help="only these sequences")

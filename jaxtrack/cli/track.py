@@ -1,10 +1,11 @@
 """Track one target through a video (an mp4 or other file OpenCV reads, or a folder of frames
-sorted by name) from its box on the first frame.
+in frame order) from its box on the first frame.
 
 --model takes a jaxtrack model directory (`jaxtrack convert` output or `jaxtrack.models.save`),
-a training workdir (its latest checkpoint) or `csrt` (OpenCV's CSRT, no model). --params names
-a hyperparameter set of the model's tracker family (SiamRPN++: vot, vot_8gpu, otb, longterm,
-alex; SiamCAR/SiamLA: otb, got10k, uav123, lasot, default). Boxes are written as x,y,w,h rows
+a training workdir (its latest checkpoint), `default` (the shipped CPU-trained tracker) or
+`csrt` (OpenCV's CSRT, no model). --params names a hyperparameter set of the model's tracker
+family (SiamRPN++: vot, vot_8gpu, otb, longterm, alex; SiamCAR/SiamLA: otb, got10k, uav123,
+lasot, default). Boxes are written as x,y,w,h rows
 with float values, one per frame.
 
 examples:
@@ -18,7 +19,7 @@ HELP = "track one target through a video file or folder of frames"
 
 
 def configure(parser):
-    parser.add_argument("--model", required=True, help="model directory, training workdir, or csrt")
+    parser.add_argument("--model", required=True, help="model directory, training workdir, default or csrt")
     parser.add_argument("--video", required=True, help="video file or folder of frames")
     parser.add_argument("--init", required=True, metavar="X,Y,W,H", help="target box on the first frame (pixels)")
     parser.add_argument("--out", help="write the boxes (x,y,w,h per frame) to this file")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import pathlib
 
+import jax
 import orbax.checkpoint as ocp
 
 from jaxtrack.errors import JaxtrackError
@@ -40,10 +41,26 @@ def save(path, model_name, config, variables):
         json.dumps(metadata)
     except TypeError as error:
         raise JaxtrackError(f"model config must be JSON-serialisable: {error}") from None
+    _check_shapes(variables, abstract_variables(build_named(model_name, config), model_name), model_name, config)
     path.mkdir(parents=True)
     with ocp.StandardCheckpointer() as checkpointer:
         checkpointer.save(path / "variables", variables)
     (path / METADATA).write_text(json.dumps(metadata, indent=2) + "\n")
+
+
+def _check_shapes(variables, abstract, model_name, config):
+    """Raise naming the first differences if ``variables`` do not have the shapes of ``abstract``."""
+    def shapes(tree):
+        return {jax.tree_util.keystr(k): tuple(v.shape) for k, v in jax.tree_util.tree_leaves_with_path(tree)}
+
+    given, expected = shapes(variables), shapes(abstract)
+    problems = [f"{k}: missing" for k in expected if k not in given]
+    problems += [f"{k}: not in the model" for k in given if k not in expected]
+    problems += [f"{k}: shape {given[k]}, model has {expected[k]}" for k in expected
+                 if k in given and given[k] != expected[k]]
+    if problems:
+        raise JaxtrackError(f"variables do not fit model {model_name!r} with config {config} "
+                            f"({len(problems)} problems): " + "; ".join(problems[:5]))
 
 
 def load(path):

@@ -20,13 +20,10 @@ def export_run(workdir, out):
     """Write the latest checkpoint of training ``workdir`` as a model directory ``out``
     (:func:`jaxtrack.models.save`: variables without the optimiser state, plus the model config)."""
     from jaxtrack import models
-    from jaxtrack.train.checkpoint import Checkpointer
 
-    checkpointer = Checkpointer(workdir)
-    try:
-        params, batch_stats, config = checkpointer.restore_params()
-    finally:
-        checkpointer.close()
+    if not (pathlib.Path(workdir) / "checkpoints").is_dir():
+        raise JaxtrackError(f"{workdir} is not a training workdir (no checkpoints/ folder)")
+    params, batch_stats, config = _restore_latest(workdir)
     model_config = dict(config["model"])
     name = model_config.pop("name")
     variables = {"params": params, **({"batch_stats": batch_stats} if batch_stats else {})}
@@ -34,6 +31,14 @@ def export_run(workdir, out):
     # orbax's commit marker records the absolute path it was written to; the directory is
     # portable (and restores) without it
     (pathlib.Path(out) / "variables" / "commit_success.txt").unlink(missing_ok=True)
+
+
+def _restore_latest(workdir):
+    """``(params, batch_stats, config)`` of the latest checkpoint of training ``workdir``."""
+    from jaxtrack.train.checkpoint import Checkpointer
+
+    with Checkpointer(workdir) as checkpointer:
+        return checkpointer.restore_params()
 
 
 def load_model(spec):
@@ -58,13 +63,7 @@ def load_model(spec):
         raise JaxtrackError(f"model {spec}: no such file or directory (expected a jaxtrack model "
                             f"directory, a training workdir, or one of {', '.join(PEERS)})")
     if (path / "checkpoints").is_dir():
-        from jaxtrack.train.checkpoint import Checkpointer
-
-        checkpointer = Checkpointer(path)
-        try:
-            params, batch_stats, config = checkpointer.restore_params()
-        finally:
-            checkpointer.close()
+        params, batch_stats, config = _restore_latest(path)
         if "model" not in config:
             raise JaxtrackError(f"training workdir {spec}: its checkpoint config has no 'model' entry")
         variables = {"params": params}

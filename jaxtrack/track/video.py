@@ -10,7 +10,7 @@ import time
 import cv2
 import numpy as np
 
-from jaxtrack.data.readers.common import IMAGE_EXTENSIONS
+from jaxtrack.data.readers.common import IMAGE_EXTENSIONS, list_frames
 from jaxtrack.errors import JaxtrackError
 
 DEFAULT_FPS = 30.0  # frame rate given to renderings of image folders
@@ -19,8 +19,8 @@ DEFAULT_FPS = 30.0  # frame rate given to renderings of image folders
 class Frames:
     """The frames of ``path`` in order, as uint8 (H, W, 3) BGR arrays (iterate once or more).
 
-    A directory supplies its image files (``.jpg``, ``.jpeg``, ``.png``, ``.bmp``) sorted by
-    name; anything else is opened with ``cv2.VideoCapture``. ``fps`` is the video's frame rate
+    A directory supplies its image files (``.jpg``, ``.jpeg``, ``.png``, ``.bmp``) in frame
+    order (numeric names numerically: ``2.jpg`` before ``10.jpg``); anything else is opened with ``cv2.VideoCapture``. ``fps`` is the video's frame rate
     (:data:`DEFAULT_FPS` for folders or when the file does not say).
 
     Raises:
@@ -33,7 +33,7 @@ class Frames:
         self.files = None
         self.fps = DEFAULT_FPS
         if os.path.isdir(self.path):
-            self.files = sorted(f for f in os.listdir(self.path) if f.lower().endswith(IMAGE_EXTENSIONS))
+            self.files = list_frames(self.path)
             if not self.files:
                 raise JaxtrackError(f"{self.path}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder")
         elif not os.path.isfile(self.path):
@@ -55,10 +55,10 @@ class Frames:
 
     def __iter__(self):
         if self.files is not None:
-            for name in self.files:
-                frame = cv2.imread(os.path.join(self.path, name), cv2.IMREAD_COLOR)
+            for path in self.files:
+                frame = cv2.imread(path, cv2.IMREAD_COLOR)
                 if frame is None:
-                    raise JaxtrackError(f"{os.path.join(self.path, name)}: cannot decode this image")
+                    raise JaxtrackError(f"{path}: cannot decode this image")
                 yield frame
             return
         capture = self._capture()

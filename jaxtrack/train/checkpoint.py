@@ -52,6 +52,24 @@ class Checkpointer:
             config=ocp.args.JsonSave(config)), force=True)
         self._manager.wait_until_finished()
 
+    def saved_config(self, step=None):
+        """The resolved config saved with ``step`` (default: the latest), without the state."""
+        step = self._existing_step(step)
+        try:
+            return self._manager.restore(step, args=ocp.args.Composite(config=ocp.args.JsonRestore())).config
+        except Exception as error:
+            raise JaxtrackError(f"checkpoint step {step} in {self.directory} has no readable config "
+                                f"({type(error).__name__}: {str(error)[:300]})") from error
+
+    def _existing_step(self, step):
+        """``step``, or the latest complete one if None; an error naming the steps there if missing."""
+        steps = self.steps()
+        step = steps[-1] if step is None and steps else step
+        if step is None or step not in steps:
+            raise JaxtrackError(f"no checkpoint {'' if step is None else f'for step {step} '}in "
+                                f"{self.directory} (complete steps: {steps or 'none'})")
+        return step
+
     def restore(self, abstract_state, step=None):
         """Restore ``(state, data_state, config)`` of ``step`` (default: the latest).
 
@@ -62,18 +80,14 @@ class Checkpointer:
           JaxtrackError: no such checkpoint, or it is corrupt or does not fit the model (the
             message lists the other steps that can be resumed from).
         """
-        steps = self.steps()
-        step = steps[-1] if step is None and steps else step
-        if step is None or step not in steps:
-            raise JaxtrackError(f"no checkpoint {'' if step is None else f'for step {step} '}in "
-                                f"{self.directory} (complete steps: {steps or 'none'})")
+        step = self._existing_step(step)
         try:
             restored = self._manager.restore(step, args=ocp.args.Composite(
                 state=ocp.args.StandardRestore(abstract_state),
                 data=ocp.args.JsonRestore(),
                 config=ocp.args.JsonRestore()))
         except Exception as error:  # orbax raises many types for unreadable or mismatching files
-            others = [s for s in steps if s != step]
+            others = [s for s in self.steps() if s != step]
             raise JaxtrackError(
                 f"checkpoint step {step} in {self.directory} is corrupt or does not match this "
                 f"model/optimiser ({type(error).__name__}: {str(error)[:300]}); other steps: "
@@ -86,10 +100,7 @@ class Checkpointer:
         Restores the parameters without needing the model's shapes, with their saved shardings,
         or on one local device if those devices are not here (e.g. a multi-process run's checkpoint).
         """
-        steps = self.steps()
-        step = steps[-1] if step is None and steps else step
-        if step is None or step not in steps:
-            raise JaxtrackError(f"no checkpoint in {self.directory} (complete steps: {steps or 'none'})")
+        step = self._existing_step(step)
         try:
             restored = self._manager.restore(step, args=ocp.args.Composite(
                 state=ocp.args.StandardRestore(fallback_sharding=jax.sharding.SingleDeviceSharding(
@@ -103,6 +114,12 @@ class Checkpointer:
 
     def close(self):
         self._manager.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
 
 
 def abstract_like(tree):

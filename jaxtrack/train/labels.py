@@ -11,11 +11,10 @@ import jax
 import jax.numpy as jnp
 
 from jaxtrack import boxes as bx
-from jaxtrack.assign import center_region, dla, fixed_iou, ladl, lals
+from jaxtrack.assign import ASSIGNERS, center_region, dla, fixed_iou, ladl, lals
 from jaxtrack.assign.labels import Labels
 from jaxtrack.errors import JaxtrackError
 
-NEEDS_PREDICTIONS = ("ladl",)
 LALS_MEASURES = ("iou", "centerness", "pred_iou")
 
 
@@ -36,7 +35,7 @@ def _one_box(name, options, samples):
             key=key if subsampled else None, **options)
     if name == "ladl":
         return lambda gt, negative, key, pred: ladl(samples, gt, pred, negative=negative, **options)
-    raise JaxtrackError(f"unknown assigner {name!r}; choose fixed_iou, center_region, dla or ladl")
+    raise JaxtrackError(f"unknown assigner {name!r}; choose one of {', '.join(ASSIGNERS.names())}")
 
 
 def make_labeler(config, samples):

@@ -3,7 +3,9 @@
 Resume-first: if ``workdir`` has a checkpoint, the run continues from it (state, RNG, data
 iterator position), so a killed run ends with the numbers an uninterrupted run would have had.
 Logs go to ``workdir/metrics.jsonl`` and TensorBoard event files in ``workdir/tensorboard``;
-only process 0 logs and shows progress.
+only process 0 logs and shows progress. Each record holds the step's loss terms and label
+counts, ``learning_rate``, and over the steps since the previous record ``pairs_per_second`` and
+``skipped_pairs`` (draws the pair sampler skipped for bad input).
 """
 
 from __future__ import annotations
@@ -168,8 +170,6 @@ def train_and_evaluate(config, workdir, *, resume_step=None, progress=True, stop
     Returns:
       dict with the final ``step`` and the last logged metrics.
     """
-    from tqdm import tqdm
-
     from jaxtrack.data.pairs import PairSampler
     from jaxtrack.data.pipeline import make_pipeline
 
@@ -177,39 +177,53 @@ def train_and_evaluate(config, workdir, *, resume_step=None, progress=True, stop
     workdir = pathlib.Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     lead = jax.process_index() == 0
-    if lead:
-        (workdir / "config.json").write_text(json.dumps(config, indent=1))
     mesh = make_mesh()
     data = config["data"]
     if data["batch_size"] % mesh.size:
         raise JaxtrackError(f"batch_size {data['batch_size']} is not divisible by the {mesh.size} devices")
 
-    run = build_run(config, mesh)
-    checkpointer = ckpt.Checkpointer(workdir, max_to_keep=config.get("keep_checkpoints", 3))
-    sampler = PairSampler(open_sources(data, workdir), seed=config["seed"], neg=data.get("neg", 0.2),
-                          gray=data.get("gray", 0.0))
-    pipeline = make_pipeline(sampler, data["batch_size"], seed=config["seed"],
-                             num_workers=data.get("num_workers", 0), read_threads=data.get("read_threads", 2))
-    iterator = iter(pipeline)
+    with ckpt.Checkpointer(workdir, max_to_keep=config.get("keep_checkpoints", 3)) as checkpointer:
+        resuming = checkpointer.latest_step() is not None or resume_step is not None
+        if resuming:
+            saved_model = checkpointer.saved_config(resume_step).get("model")
+            if saved_model != config.get("model"):
+                raise JaxtrackError(f"{workdir} holds a run of model {saved_model}, not {config.get('model')}; "
+                                    "use another workdir")
+        if lead:
+            (workdir / "config.json").write_text(json.dumps(config, indent=1))
+        run = build_run(config, mesh)
+        sampler = PairSampler(open_sources(data, workdir), seed=config["seed"], neg=data.get("neg", 0.2),
+                              gray=data.get("gray", 0.0))
+        pipeline = make_pipeline(sampler, data["batch_size"], seed=config["seed"],
+                                 num_workers=data.get("num_workers", 0), read_threads=data.get("read_threads", 2))
+        iterator = iter(pipeline)
+        state = initial_state(config, run, mesh)
+        if resuming:
+            state, data_state, _ = checkpointer.restore(ckpt.abstract_like(state), resume_step)
+            iterator.set_state(data_state)
+        start = int(state["step"])
+        end = run["total_steps"] if stop_after is None else min(run["total_steps"], start + stop_after)
+        last = _train_loop(config, run, mesh, state, iterator, checkpointer, workdir, start, end,
+                           show=progress and lead)
+    return {"step": end, "metrics": last}
 
-    state = initial_state(config, run, mesh)
-    if checkpointer.latest_step() is not None or resume_step is not None:
-        state, data_state, saved_config = checkpointer.restore(ckpt.abstract_like(state), resume_step)
-        iterator.set_state(data_state)
-        if saved_config.get("model") != config.get("model"):
-            raise JaxtrackError(f"{workdir} holds a run of model {saved_config.get('model')}, not "
-                                f"{config.get('model')}; use another workdir")
-    start = int(state["step"])
-    total = run["total_steps"]
-    end = total if stop_after is None else min(total, start + stop_after)
-    log = MetricsLog(workdir, lead)
+
+def _train_loop(config, run, mesh, state, iterator, checkpointer, workdir, start, end, *, show):
+    """Steps ``start .. end - 1``: log every ``log_every`` steps, checkpoint every
+    ``checkpoint_every`` steps and at ``end`` -> the last logged metrics."""
+    from tqdm import tqdm
+
+    lead = jax.process_index() == 0
+    batch_size = config["data"]["batch_size"]
     every = config.get("log_every", 10)
     save_every = config.get("checkpoint_every", 500)
-    bar = tqdm(total=total, initial=start, disable=not (progress and lead), desc="train", unit="step")
-    last, tick = {}, time.perf_counter()
+    log = MetricsLog(workdir, lead)
+    bar = tqdm(total=run["total_steps"], initial=start, disable=not show, desc="train", unit="step")
+    last, tick, logged_step, skipped = {}, time.perf_counter(), start, 0
     try:
         for step in range(start, end):
             batch = next(iterator)
+            skipped += int(np.sum(batch["resampled"]))  # counted by the sampler, also in worker processes
             state, metrics = run["step"](state, global_batch(
                 {k: batch[k] for k in ("template", "search", "box", "negative")}, mesh), step)
             done = step + 1
@@ -222,8 +236,9 @@ def train_and_evaluate(config, workdir, *, resume_step=None, progress=True, stop
                 elapsed, tick = time.perf_counter() - tick, time.perf_counter()
                 last = {**{k: float(v) for k, v in metrics.items()},
                         "learning_rate": float(run["schedule"](step)),
-                        "pairs_per_second": data["batch_size"] * every / max(elapsed, 1e-9),
-                        "skipped_pairs": float(sum(sampler.skipped.values()))}
+                        "pairs_per_second": batch_size * (done - logged_step) / max(elapsed, 1e-9),
+                        "skipped_pairs": float(skipped)}
+                logged_step, skipped = done, 0
                 log.write(done, last)
                 bar.set_postfix(loss=f"{last['total']:.3f}", lr=f"{last['learning_rate']:.1e}",
                                 pos=f"{last['positives']:.1f}", pairs_s=f"{last['pairs_per_second']:.1f}")
@@ -233,5 +248,4 @@ def train_and_evaluate(config, workdir, *, resume_step=None, progress=True, stop
     finally:
         bar.close()
         log.close()
-        checkpointer.close()
-    return {"step": end, "metrics": last}
+    return last

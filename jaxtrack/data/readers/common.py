@@ -109,7 +109,8 @@ def xywh_to_boxes(rows):
 
 
 def read_flags(path, count, what):
-    """A 0/1 flag per frame (one per line or one comma-separated line) -> bool (count,)."""
+    """An integer flag per frame (one per line or one comma-separated line) -> int (count,)
+    (0/1 flags, or levels such as GOT-10k's cover 0-8)."""
     text = read_text(path, what)
     tokens = [t for t in _SEPARATORS.split(text.strip()) if t]
     try:
