@@ -69,14 +69,7 @@ from jaxtrack.assign import plots
 from jaxtrack.assign.dla import nearest_candidates, statistic_values
 from jaxtrack.assign.geometry import grid_centers, sample_centers
 from jaxtrack.assign.study_report import simulated_predictions
-
-try:  # in Jupyter, show figures inline whatever matplotlib backend is active
-    from IPython import get_ipython
-    from IPython.display import Image, display
-
-    INLINE = get_ipython() is not None
-except ImportError:
-    INLINE = False
+from jaxtrack.notebook import show_figure, show_png
 
 if os.environ.get("JAXTRACK_NOTEBOOK_SMALL") == "1":  # the tests: a shorter sweep
     SWEEP_STEPS = 16
@@ -87,15 +80,7 @@ FIGURES.mkdir(parents=True, exist_ok=True)
 
 def show(fig, name):
     """Save ``fig`` as FIGURES/name.png and show it in the notebook."""
-    path = FIGURES / f"{name}.png"
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    show_png(path)
-
-
-def show_png(path):
-    if INLINE:
-        display(Image(filename=str(path)))
+    show_figure(fig, FIGURES / f"{name}.png")
 
 
 anchors = jnp.asarray(assign.anchor_grid())  # (3125, 4) xyxy, sample (i * 25 + j) * 5 + a

@@ -47,14 +47,7 @@ import numpy as np
 import jaxtrack
 from jaxtrack.assign import plots, study, study_report
 from jaxtrack.cli import main as jaxtrack_cli
-
-try:  # in Jupyter, show figures inline whatever matplotlib backend is active
-    from IPython import get_ipython
-    from IPython.display import Image, Markdown, display
-
-    INLINE = get_ipython() is not None
-except ImportError:
-    INLINE = False
+from jaxtrack.notebook import show_figure, show_markdown, show_png
 
 if os.environ.get("JAXTRACK_NOTEBOOK_SMALL") == "1":  # the tests: 4 smoke steps instead of 8, each logged
     TRAIN_OVERRIDES = ["optim.epochs=1", "log_every=1"]
@@ -80,22 +73,7 @@ RUN_DIR, STUDY_DIR = (REPO / RUN_DIR).resolve(), (REPO / STUDY_DIR).resolve()
 
 def show(fig, name):
     """Save ``fig`` as FIGURES/name.png and show it in the notebook."""
-    path = FIGURES / f"{name}.png"
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    show_png(path)
-
-
-def show_png(path):
-    if INLINE:
-        display(Image(filename=str(path)))
-
-
-def show_markdown(text):
-    if INLINE:
-        display(Markdown(text))
-    else:
-        print(text)
+    show_figure(fig, FIGURES / f"{name}.png")
 
 
 def cli(*args):
