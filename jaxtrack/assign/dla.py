@@ -51,7 +51,8 @@ def statistic_values(samples, gt, statistic, *, pred_boxes=None, virtual_size=64
 def nearest_candidates(centers, gt, k, k_max=None):
     """bool (N,): the ``k`` samples whose centres are nearest the centre of ``gt``.
 
-    Ties are broken towards the lower sample index (``top_k`` is stable). ``k`` may be traced
+    Ties are broken towards the lower sample index (``top_k`` is stable); distances equal in
+    exact arithmetic can round apart differently under ``jit`` (fused arithmetic) than eagerly. ``k`` may be traced
     (a ``vmap`` sweep) when the static ``k_max`` bounds it.
     """
     if k_max is None:
