@@ -25,8 +25,8 @@ import numpy as np
 from jaxtrack.assign import Labels
 from jaxtrack.assign import numpy_reference as ref
 from jaxtrack.config import load_config
-from jaxtrack.train.step import global_batch, init_state, make_train_step
-from jaxtrack.train.trainer import build_run, make_mesh, to_dict
+from jaxtrack.train.step import global_batch, make_train_step
+from jaxtrack.train.trainer import build_run, initial_state, make_mesh, to_dict
 
 EXPERIMENTS = pathlib.Path(__file__).resolve().parents[1] / "experiments"
 CONFIGS = ("siamrpnpp_r50", "dla_siamrpnpp_r50", "siamcar_r50", "dla_siamcar_r50", "siamla_r50")
@@ -91,7 +91,7 @@ def measure(name, size, batch_size, repeats):
     config["pretrained"] = None  # random weights time the same
     mesh = make_mesh(jax.devices()[:1])
     run = build_run(config, mesh)
-    state = jax.jit(lambda k: init_state(run["model"], run["optimizer"], k))(jax.random.key(0))
+    state = initial_state(config, run, mesh)  # config seed 0
     host_batch = random_batch(batch_size)
     batch = global_batch(host_batch, mesh)
     holder = [state]  # the step donates its state: carry it from call to call
@@ -118,7 +118,7 @@ def measure(name, size, batch_size, repeats):
     @jax.jit
     def given_labels_step(state, batch):
         step = make_train_step(run["model"], lambda *_: batch["labels"], objective, run["optimizer"],
-                               run["samples"])
+                               run["samples"], groups=run["groups"], train_backbone=0 >= run["backbone_start"])
         return step(state, batch)
 
     labelled = {**batch, "labels": jax.tree.map(jnp.asarray, labels)}

@@ -15,7 +15,6 @@ the finished result files.
 
 from __future__ import annotations
 
-import json
 import pathlib
 import time
 
@@ -66,14 +65,13 @@ def training_curves(path, runs):
     resumed run logs some steps twice: the last record of a step wins)."""
     import matplotlib.pyplot as plt
 
+    from jaxtrack.train.trainer import read_metrics
+
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     for name, workdir in runs.items():
-        lines = (pathlib.Path(workdir) / "metrics.jsonl").read_text().splitlines()
-        by_step = {row["step"]: row for row in map(json.loads, filter(str.strip, lines))}
-        steps = sorted(by_step)
-        rows = [by_step[step] for step in steps]
-        left.plot(steps, [r["total"] for r in rows], label=name)
-        right.plot(steps, [r["positives"] for r in rows], label=name)
+        steps, metrics = read_metrics(pathlib.Path(workdir) / "metrics.jsonl")
+        left.plot(steps, metrics["total"], label=name)
+        right.plot(steps, metrics["positives"], label=name)
     left.set(xlabel="step", ylabel="total loss", title="training loss")
     right.set(xlabel="step", ylabel="positives per pair", title="positives from the assigner")
     for ax in (left, right):

@@ -48,6 +48,7 @@ import jaxtrack
 from jaxtrack.assign import plots, study, study_report
 from jaxtrack.cli import main as jaxtrack_cli
 from jaxtrack.notebook import show_figure, show_markdown, show_png
+from jaxtrack.train.trainer import read_metrics
 
 if os.environ.get("JAXTRACK_NOTEBOOK_SMALL") == "1":  # the tests: 4 smoke steps instead of 8, each logged
     TRAIN_OVERRIDES = ["optim.epochs=1", "log_every=1"]
@@ -108,25 +109,6 @@ if not (STUDY_DIR / "study.json").exists():
 
 # %%
 NOT_LOSSES = {"step", "positives", "negatives", "grad_norm", "learning_rate", "pairs_per_second", "skipped_pairs"}
-
-
-def read_metrics(path):
-    """metrics.jsonl -> (steps (T,), {name: (T,) values}), one record per step (the last logged)."""
-    lines = pathlib.Path(path).read_text().splitlines()
-    by_step = {}
-    for number, line in enumerate(lines):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            if number == len(lines) - 1:  # a run still writing its last line
-                continue
-            raise
-        by_step[int(record["step"])] = record
-    steps = np.array(sorted(by_step))
-    names = sorted({name for record in by_step.values() for name in record} - {"step"})
-    return steps, {name: np.array([by_step[s].get(name, np.nan) for s in steps], float) for name in names}
 
 
 steps, metrics = read_metrics(RUN_DIR / "metrics.jsonl")

@@ -14,8 +14,8 @@ from jaxtrack.config import load_config
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.train import checkpoint as ckpt
 from jaxtrack.train.optim import epoch_learning_rates, make_optimizer, param_groups
-from jaxtrack.train.step import global_batch, init_state
-from jaxtrack.train.trainer import build_run, make_mesh, to_dict, train_and_evaluate
+from jaxtrack.train.step import global_batch
+from jaxtrack.train.trainer import build_run, initial_state, make_mesh, to_dict, train_and_evaluate
 
 EXPERIMENTS = pathlib.Path(__file__).resolve().parents[1] / "experiments"
 CONFIGS = sorted(p.stem for p in EXPERIMENTS.glob("*.py") if "def get_config" in p.read_text())
@@ -73,7 +73,7 @@ def _assert_fits_fixed_batch(config):
     config["optim"].update(warmup_lr=0.003, base_lr=0.003, end_lr=0.003, backbone_epoch=0)
     mesh = make_mesh()
     run = build_run(config, mesh)
-    state = jax.jit(lambda k: init_state(run["model"], run["optimizer"], k))(jax.random.key(0))
+    state = initial_state(config, run, mesh)
     batch = global_batch(_fixed_batch(), mesh)
     totals = []
     for index in range(6):
@@ -84,13 +84,13 @@ def _assert_fits_fixed_batch(config):
 
 
 def test_eight_devices_equal_one_device():
-    config = _smoke_config("dla_siamcar_r50")
+    config = {**_smoke_config("dla_siamcar_r50"), "seed": 1}
     assert jax.device_count() == 8
     results = []
     for devices in (jax.devices(), jax.devices()[:1]):
         mesh = make_mesh(devices)
         run = build_run(config, mesh)
-        state = jax.jit(lambda k: init_state(run["model"], run["optimizer"], k))(jax.random.key(1))
+        state = initial_state(config, run, mesh)
         state, _ = run["step"](state, global_batch(_fixed_batch(), mesh), 0)
         state, _ = run["step"](state, global_batch(_fixed_batch(seed=1), mesh), 10**6)
         results.append(jax.device_get(state["params"]))

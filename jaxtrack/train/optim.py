@@ -14,6 +14,8 @@ import numpy as np
 import optax
 
 FROZEN, BACKBONE, HEAD = "frozen", "backbone", "head"
+BACKBONE_EPOCH = 10
+"""Default epoch from which the backbone trains (pysot)."""
 
 
 def epoch_learning_rates(*, epochs=20, warmup_epochs=5, warmup_lr=0.001, base_lr=0.005, end_lr=0.0005):
@@ -58,7 +60,7 @@ def param_groups(params, trainable_backbone=None):
 
 
 def make_optimizer(params, *, steps_per_epoch, epochs=20, warmup_epochs=5, warmup_lr=0.001, base_lr=0.005,
-                   end_lr=0.0005, momentum=0.9, weight_decay=1e-4, grad_clip=10.0, backbone_epoch=10,
+                   end_lr=0.0005, momentum=0.9, weight_decay=1e-4, grad_clip=10.0, backbone_epoch=BACKBONE_EPOCH,
                    backbone_lr_scale=0.1, trainable_backbone=None):
     """The training optimiser and its schedule.
 

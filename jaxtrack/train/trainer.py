@@ -25,7 +25,7 @@ from jaxtrack.assign import anchor_grid, point_grid
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.train import checkpoint as ckpt
 from jaxtrack.train.labels import make_labeler
-from jaxtrack.train.optim import make_optimizer, param_groups
+from jaxtrack.train.optim import BACKBONE_EPOCH, make_optimizer, param_groups
 from jaxtrack.train.step import BATCH_AXIS, global_batch, init_state, jit_train_step, make_train_step, replicated
 
 
@@ -103,6 +103,25 @@ class MetricsLog:
             self.tensorboard.close()
 
 
+def read_metrics(path):
+    """metrics.jsonl -> (steps (T,), {name: (T,) values}), one record per step (the last logged)."""
+    lines = pathlib.Path(path).read_text().splitlines()
+    by_step = {}
+    for number, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            if number == len(lines) - 1:  # a run still writing its last line
+                continue
+            raise
+        by_step[int(record["step"])] = record
+    steps = np.array(sorted(by_step))
+    names = sorted({name for record in by_step.values() for name in record} - {"step"})
+    return steps, {name: np.array([by_step[s].get(name, np.nan) for s in steps], float) for name in names}
+
+
 def check_finite(step, metrics):
     """Raise naming the step and the offending terms if any metric is NaN or infinite."""
     bad = [name for name, value in metrics.items() if not math.isfinite(float(value))]
@@ -113,8 +132,9 @@ def check_finite(step, metrics):
 
 def build_run(config, mesh):
     """Everything a run needs but the data and the state -> dict with the ``model``, its sample
-    grid, the ``optimizer`` and its ``schedule``, ``total_steps`` and ``step(state, batch, index)``
-    (jitted for ``mesh``; without backbone gradients before the backbone trains)."""
+    grid, the ``optimizer`` and its ``schedule``, the parameter ``groups``, ``backbone_start`` (the
+    first step with backbone gradients), ``total_steps`` and ``step(state, batch, index)`` (jitted
+    for ``mesh``; without backbone gradients before the backbone trains)."""
     from jaxtrack import models
     from jaxtrack.models.losses import make_objective
 
@@ -133,14 +153,14 @@ def build_run(config, mesh):
     steps = {train_backbone: jit_train_step(make_train_step(
         model, labeler, objective, optimizer, samples, groups=groups, train_backbone=train_backbone), mesh)
         for train_backbone in (False, True)}
-    backbone_start = optim.get("backbone_epoch", 0) * steps_per_epoch
+    backbone_start = optim.get("backbone_epoch", BACKBONE_EPOCH) * steps_per_epoch  # as make_optimizer
 
     def step(state, batch, index):
         """The jitted step for step ``index``: without backbone gradients before it trains."""
         return steps[index >= backbone_start](state, batch)
 
     return dict(model=model, optimizer=optimizer, schedule=schedule, step=step, samples=samples,
-                total_steps=steps_per_epoch * config["optim"]["epochs"])
+                groups=groups, backbone_start=backbone_start, total_steps=steps_per_epoch * config["optim"]["epochs"])
 
 
 def initial_state(config, run, mesh):
