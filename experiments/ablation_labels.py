@@ -20,11 +20,13 @@ from __future__ import annotations
 import argparse
 import pathlib
 
-from eval_shared import evaluate_shared  # experiments/ is on sys.path when this file runs
+import ml_collections
+from cpu_default import get_config as cpu_default_config  # experiments/ is on sys.path when this file runs
+from eval_shared import evaluate_shared
 
 from jaxtrack.demo import training_curves
 from jaxtrack.eval.report import per_sequence_table
-from jaxtrack.train.configs import CPU_DLA, experiment
+from jaxtrack.train.configs import CPU_DLA
 from jaxtrack.train.trainer import train_and_evaluate
 
 RULES = {
@@ -36,13 +38,15 @@ RULES = {
 
 
 def rule_config(rule, steps, data_root, seed=0, size="lite0"):
-    """The shared SiamCAR config (``size`` as in :func:`experiment`) with ``rule``'s labels and loss."""
+    """The default model's config (cpu_default.py; ``size`` "lite0" or "smoke") with ``rule``'s
+    labels and loss, ``steps`` steps over 20 epochs and the synthetic data in ``data_root``."""
     assigner, loss = RULES[rule]
-    config = experiment("siamcar", assigner, size, loss=loss)
+    config = cpu_default_config(None if size == "lite0" else size)
+    config.assigner = ml_collections.ConfigDict(assigner)
+    config.loss = ml_collections.ConfigDict(loss)
     config.seed = seed
-    config.data.batch_size = 16
-    config.data.sources[0].update(dict(root=str(data_root), num_sequences=600, seed=1))
-    config.optim.update(dict(epochs=20, steps_per_epoch=max(1, steps // 20), warmup_epochs=1, backbone_epoch=1000))
+    config.data.sources[0]["root"] = str(data_root)
+    config.optim.steps_per_epoch = max(1, steps // 20)
     config.checkpoint_every = max(10, steps // 4)
     return config
 

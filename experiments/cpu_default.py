@@ -22,5 +22,4 @@ def get_config(arg=None):
     c.data.batch_size = 16
     c.data.sources[0].update(dict(num_sequences=600, seed=1))
     c.optim.update(dict(epochs=20, steps_per_epoch=100, warmup_epochs=1, backbone_epoch=1000))
-    c.log_every = 20
     return c
