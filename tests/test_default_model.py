@@ -42,4 +42,6 @@ def test_mixed_formats_evaluate_with_one_convention(shared_data, tmp_path):
     text = per_sequence_table(scores)
     assert "| csrt |" in text and "mean AUC" in text
     paths = write_report(scores, str(tmp_path), title="mixed")
+    clipped = evaluate_sequences(["csrt"], dataset, str(tmp_path), convention="got10k", progress=False)  # reuses the files
+    assert 0.0 < clipped["csrt"]["overall"]["ao"] <= 1.0
     assert pathlib.Path(paths["success"]).stat().st_size > 0 and "csrt" in pathlib.Path(paths["summary_md"]).read_text()

@@ -43,7 +43,7 @@ def score_results(benchmark, root, results_dir, *, sequences=None, convention=No
     if spec.reader == "vot":
         scored = _score_vot(dataset, results_dir, convention)
     else:
-        scored = _score_ope(dataset, results_dir, convention)
+        scored = score_ope(dataset, results_dir, convention)
     for seq in dataset:
         if "attributes" in seq.attributes:
             scored["sequences"][seq.name]["attributes"] = list(seq.attributes["attributes"])
@@ -58,7 +58,9 @@ def image_size(sequence):
     return width, height
 
 
-def _score_ope(dataset, results_dir, convention):
+def score_ope(dataset, results_dir, convention):
+    """Score one-pass result files of ``dataset`` in ``results_dir`` with ``convention`` ->
+    :func:`jaxtrack.eval.metrics.evaluate` result (image sizes read when the convention clips)."""
     predictions = []
     for seq in dataset:
         files = results.result_files(results_dir, seq)

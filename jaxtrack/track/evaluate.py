@@ -190,8 +190,7 @@ def evaluate_sequences(models, dataset, workdir, *, convention="otb", params="ot
 
     Results go to ``workdir/<tracker>/<seq>.txt``; finished sequences are not tracked again.
     """
-    from jaxtrack.eval import metrics
-    from jaxtrack.eval.results import read_boxes
+    from jaxtrack.eval.scoring import score_ope
 
     scores = {}
     for spec in models:
@@ -199,6 +198,5 @@ def evaluate_sequences(models, dataset, workdir, *, convention="otb", params="ot
         name = tracker_name(spec, None if spec in PEERS else params)
         out_dir = os.path.join(workdir, name)
         run_benchmark(factory, dataset, out_dir, progress=progress)
-        predictions = [read_boxes(result_paths(out_dir, seq.name)[0], len(seq)) for seq in dataset]
-        scores[name] = {"benchmark": dataset.name, **metrics.evaluate(predictions, list(dataset), convention)}
+        scores[name] = {"benchmark": dataset.name, **score_ope(dataset, out_dir, convention)}
     return scores
