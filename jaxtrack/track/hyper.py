@@ -59,8 +59,8 @@ SEARCH_SIZES = {("rpn", "alex"): 287}
 DEFAULTS = {  # family -> benchmark -> set used when none is named
     "rpn": {"otb": "otb"},
     "car": {"otb": "otb", "uav123": "uav123", "lasot": "lasot", "got10k": "got10k"},
-    "la": {"otb": "otb", "uav123": "uav123", "lasot": "lasot", "got10k": "got10k"},
 }
+DEFAULTS["la"] = DEFAULTS["car"]  # SiamLA tracks with SiamCAR's sets
 FALLBACK = {"rpn": "vot", "car": "default", "la": "default"}
 
 
