@@ -14,39 +14,51 @@ MATLAB-era numbers as they are, without a 1-based shift, and so does jaxtrack: a
 Crop coordinates (the 255x255 search crop, the 25x25 score map) are the same convention
 measured in the crop's pixels.
 
-All functions are pure ``jax.numpy`` and work under ``jit`` and ``vmap``; overlaps of empty
+All functions are pure ``jax.numpy`` and work under ``jit`` and ``vmap`` (the four conversions
+keep NumPy inputs in NumPy, for the host-side edges); overlaps of empty
 boxes are 0, never NaN.
 """
 
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
+
+
+def _namespace(boxes):
+    """NumPy for NumPy inputs (host-side file edges keep their float64), ``jax.numpy`` otherwise."""
+    return np if isinstance(boxes, (np.ndarray, np.generic)) else jnp
+
 
 def xywh_to_xyxy(boxes):
     """(..., 4) ``x, y, w, h`` (top-left corner) -> (..., 4) ``x1, y1, x2, y2``."""
-    boxes = jnp.asarray(boxes)
+    xp = _namespace(boxes)
+    boxes = xp.asarray(boxes)
     xy, wh = boxes[..., :2], boxes[..., 2:]
-    return jnp.concatenate([xy, xy + wh], axis=-1)
+    return xp.concatenate([xy, xy + wh], axis=-1)
 
 
 def xyxy_to_xywh(boxes):
     """(..., 4) ``x1, y1, x2, y2`` -> (..., 4) ``x, y, w, h`` (top-left corner)."""
-    boxes = jnp.asarray(boxes)
-    return jnp.concatenate([boxes[..., :2], boxes[..., 2:] - boxes[..., :2]], axis=-1)
+    xp = _namespace(boxes)
+    boxes = xp.asarray(boxes)
+    return xp.concatenate([boxes[..., :2], boxes[..., 2:] - boxes[..., :2]], axis=-1)
 
 
 def cxcywh_to_xyxy(boxes):
     """(..., 4) ``cx, cy, w, h`` (centre) -> (..., 4) ``x1, y1, x2, y2``."""
-    boxes = jnp.asarray(boxes)
+    xp = _namespace(boxes)
+    boxes = xp.asarray(boxes)
     c, half = boxes[..., :2], boxes[..., 2:] * 0.5
-    return jnp.concatenate([c - half, c + half], axis=-1)
+    return xp.concatenate([c - half, c + half], axis=-1)
 
 
 def xyxy_to_cxcywh(boxes):
     """(..., 4) ``x1, y1, x2, y2`` -> (..., 4) ``cx, cy, w, h`` (centre)."""
-    boxes = jnp.asarray(boxes)
+    xp = _namespace(boxes)
+    boxes = xp.asarray(boxes)
     p1, p2 = boxes[..., :2], boxes[..., 2:]
-    return jnp.concatenate([(p1 + p2) * 0.5, p2 - p1], axis=-1)
+    return xp.concatenate([(p1 + p2) * 0.5, p2 - p1], axis=-1)
 
 
 def center(boxes):
