@@ -87,7 +87,7 @@ def model_table():
     rows = []
     for name in MODELS.names():
         model = build({"name": name})
-        variables = abstract_variables(model, name)
+        variables = abstract_variables(model)
         params = sum(int(np.prod(leaf.shape)) for leaf in jax.tree.leaves(variables["params"]))
         embed = lambda v, t, m=model: m.apply(v, t, method="embed_template")  # noqa: E731
         zf = jax.eval_shape(embed, variables, template)

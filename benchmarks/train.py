@@ -24,9 +24,10 @@ import numpy as np
 
 from jaxtrack.assign import Labels
 from jaxtrack.assign import numpy_reference as ref
-from jaxtrack.config import load_config
+from jaxtrack.config import load_config, plain_dict
 from jaxtrack.train.step import global_batch, make_train_step
-from jaxtrack.train.trainer import build_run, initial_state, make_mesh, to_dict
+from jaxtrack.train.recipe import Recipe
+from jaxtrack.train.trainer import make_mesh
 
 EXPERIMENTS = pathlib.Path(__file__).resolve().parents[1] / "experiments"
 CONFIGS = ("siamrpnpp_r50", "dla_siamrpnpp_r50", "siamcar_r50", "dla_siamcar_r50", "siamla_r50")
@@ -87,17 +88,18 @@ def timed(fn, repeats):
 
 
 def measure(name, size, batch_size, repeats):
-    config = to_dict(load_config(EXPERIMENTS / f"{name}.py:{size}"))
+    config = plain_dict(load_config(EXPERIMENTS / f"{name}.py:{size}"))
     config["pretrained"] = None  # random weights time the same
     mesh = make_mesh(jax.devices()[:1])
-    run = build_run(config, mesh)
-    state = initial_state(config, run, mesh)  # config seed 0
+    recipe = Recipe.from_config(config)
+    step = recipe.jitted_step(mesh)
+    state = recipe.initial_state(mesh)  # config seed 0
     host_batch = random_batch(batch_size)
     batch = global_batch(host_batch, mesh)
     holder = [state]  # the step donates its state: carry it from call to call
 
     def device_call():
-        holder[0], metrics = run["step"](holder[0], batch, 0)
+        holder[0], metrics = step(holder[0], batch, 0)
         return metrics["total"]
 
     device_compile, device_step = timed(device_call, repeats)
@@ -105,20 +107,16 @@ def measure(name, size, batch_size, repeats):
 
     rng = np.random.default_rng(0)
     start = time.perf_counter()
-    labels = host_labels(config["assigner"], np.asarray(run["samples"]), host_batch["box"], rng)
+    labels = host_labels(config["assigner"], np.asarray(recipe.samples), host_batch["box"], rng)
     host_label_seconds = time.perf_counter() - start
     row = dict(config=f"{name}:{size}", model=config["model"]["name"], assigner=config["assigner"]["name"],
                device_pairs_s=batch_size / device_step, device_compile_s=device_compile - device_step)
     if labels is None:
         return row
-    from jaxtrack.models.losses import make_objective
-
-    objective = make_objective(config["loss"])
-
     @jax.jit
     def given_labels_step(state, batch):
-        step = make_train_step(run["model"], lambda *_: batch["labels"], objective, run["optimizer"],
-                               run["samples"], groups=run["groups"], train_backbone=0 >= run["backbone_start"])
+        step = make_train_step(recipe.model, lambda *_: batch["labels"], recipe.objective, recipe.optimizer,
+                               recipe.samples, groups=recipe.groups, train_backbone=0 >= recipe.backbone_start)
         return step(state, batch)
 
     labelled = {**batch, "labels": jax.tree.map(jnp.asarray, labels)}

@@ -26,14 +26,13 @@ from eval_shared import evaluate_shared
 
 from jaxtrack.demo import training_curves
 from jaxtrack.eval.report import per_sequence_table
-from jaxtrack.train.configs import CPU_DLA
-from jaxtrack.train.trainer import train_and_evaluate
+from jaxtrack.train.trainer import train
 
-RULES = {
-    "center_region": ({"name": "center_region", "margin": 0.3}, {"name": "car"}),
-    "dla": (CPU_DLA, {"name": "car"}),
+RULES = {  # rule -> (assigner, loss) on the default model's SiamCAR-style head
+    "center_region": ({"name": "center_region", "margin": 0.3}, {"name": "siamcar"}),
+    "dla": (cpu_default_config().assigner.to_dict(), {"name": "siamcar"}),
     "ladl_lals": ({"name": "ladl", "k": 16, "statistic": "pred_iou", "quality_floor": 0.1,
-                   "lals": {"eps": 0.1, "measure": "pred_iou"}}, {"name": "car", "cls_loss": "qfl"}),
+                   "lals": {"eps": 0.1, "measure": "pred_iou"}}, {"name": "siamcar", "cls_loss": "qfl"}),
 }
 
 
@@ -61,7 +60,7 @@ def main(argv=None):
     workdir = pathlib.Path(args.workdir)
     runs = {rule: workdir / rule for rule in args.rules}
     for rule, run in runs.items():
-        train_and_evaluate(rule_config(rule, args.steps, workdir / "synthetic"), run)
+        train(rule_config(rule, args.steps, workdir / "synthetic"), run)
     results = workdir / "results"
     trackers = [str(r) for r in runs.values()] + ["csrt"]  # CSRT: the classical reference row
     print(per_sequence_table(evaluate_shared(trackers, args.shared, str(results))))

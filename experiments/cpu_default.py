@@ -9,17 +9,22 @@ it): 24.5 minutes on an otherwise idle 2-core CPU (the `dla` run of ablation_lab
 same training, gave bit-identical parameters), 70 minutes on one shared with other jobs.
 Expected (measured for the shipped model): mean AUC 0.570 over the six ../shared/data sequences
 against OpenCV CSRT's 0.463 (`python experiments/eval_shared.py --model runs/cpu_default csrt`).
-Export for `--model default`: `jaxtrack.track.loading.export_run("runs/cpu_default", OUT)`.
+Export for `--model default`: `jaxtrack export --workdir runs/cpu_default --out OUT`.
 """
 
-from jaxtrack.train.configs import CPU_DLA, experiment
+import base
 
 
 def get_config(arg=None):
-    c = experiment("siamcar", CPU_DLA, "smoke" if arg == "smoke" else "lite0")
-    if arg == "smoke":
-        return c
-    c.data.batch_size = 16
-    c.data.sources[0].update(dict(num_sequences=600, seed=1))
-    c.optim.update(dict(epochs=20, steps_per_epoch=100, warmup_epochs=1, backbone_epoch=1000))
-    return c
+    config = base.experiment(
+        model={"name": "siamcar_lite0"},
+        assigner={"name": "dla", "k": 16, "statistic": "virtual_iou", "std_scale": 1.0, "keep_best": True},
+        loss={"name": "siamcar"},  # CE + 3 x IoU loss + centreness BCE
+        batch_size=16,
+        optim=base.pysot_schedule(epochs=20, steps_per_epoch=100, warmup_epochs=1, warmup_lr=0.001, base_lr=0.005,
+                                  end_lr=0.0005, backbone_epoch=1000, trainable_backbone=None),  # backbone frozen
+        sources=[base.synthetic_videos(num_sequences=600, seed=1)],
+        pretrained={"kind": "efficientnet_lite0", "path": None},
+        num_workers=0, read_threads=2)
+    config.checkpoint_every = 200
+    return base.sized(config, "smoke") if arg == "smoke" else config

@@ -14,8 +14,17 @@ Expected: SiamDLA reports +2.5 AUC over SiamCAR on OTB100.
 Variants: `:lite0`, `:small`, `:smoke`.
 """
 
-from jaxtrack.train.configs import experiment
+import base
 
 
 def get_config(arg=None):
-    return experiment("siamcar", {"name": "dla", "k": 9, "statistic": "virtual_iou", "std_scale": 1.0}, arg)
+    config = base.experiment(
+        model={"name": "siamcar_r50"},
+        assigner={"name": "dla", "k": 9, "statistic": "virtual_iou", "std_scale": 1.0},
+        loss={"name": "siamcar"},  # CE + 3 x IoU loss + centreness BCE
+        batch_size=224,  # 28 pairs per GPU x 8 GPUs
+        optim=base.pysot_schedule(epochs=20, steps_per_epoch=6250, warmup_epochs=5, warmup_lr=0.001, base_lr=0.005,
+                                  end_lr=0.0005, backbone_epoch=10),
+        sources=[base.got10k_train()],
+        pretrained={"kind": "torchvision_resnet50", "path": "pretrained/resnet50.pth"})
+    return base.sized(config, arg)

@@ -14,9 +14,18 @@ Expected: SiamLA reports GOT-10k, LaSOT and OTB100 gains over its SiamCAR-style 
 Variants: `:lite0`, `:small`, `:smoke`.
 """
 
-from jaxtrack.train.configs import experiment
+import base
 
 
 def get_config(arg=None):
-    return experiment("siamla", {"name": "ladl", "k": 16, "statistic": "pred_iou", "quality_floor": 0.1,
-                                 "lals": {"eps": 0.1, "measure": "pred_iou"}}, arg)
+    config = base.experiment(
+        model={"name": "siamla_r50"},
+        assigner={"name": "ladl", "k": 16, "statistic": "pred_iou", "quality_floor": 0.1,
+                  "lals": {"eps": 0.1, "measure": "pred_iou"}},
+        loss={"name": "siamla"},  # QFL + 3 x IoU loss + centreness + IoU map
+        batch_size=224,  # 28 pairs per GPU x 8 GPUs
+        optim=base.pysot_schedule(epochs=20, steps_per_epoch=6250, warmup_epochs=5, warmup_lr=0.001, base_lr=0.005,
+                                  end_lr=0.0005, backbone_epoch=10),
+        sources=[base.got10k_train()],
+        pretrained={"kind": "torchvision_resnet50", "path": "pretrained/resnet50.pth"})
+    return base.sized(config, arg)

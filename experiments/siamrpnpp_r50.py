@@ -10,9 +10,17 @@ CPU-sized variants: `:lite0` (pretrained EfficientNet-Lite0, synthetic data, 1,0
 pairs), `:small` (small backbone), `:smoke` (a few steps, for tests).
 """
 
-from jaxtrack.train.configs import experiment
+import base
 
 
 def get_config(arg=None):
-    return experiment("siamrpn", {"name": "fixed_iou", "pos_iou": 0.6, "neg_iou": 0.3, "pos_num": 16,
-                                  "total_num": 64}, arg)
+    config = base.experiment(
+        model={"name": "siamrpnpp_r50"},
+        assigner={"name": "fixed_iou", "pos_iou": 0.6, "neg_iou": 0.3, "pos_num": 16, "total_num": 64},
+        loss={"name": "siamrpn"},  # CE + 1.2 x weighted L1 on deltas
+        batch_size=224,  # 28 pairs per GPU x 8 GPUs
+        optim=base.pysot_schedule(epochs=20, steps_per_epoch=6250, warmup_epochs=5, warmup_lr=0.001, base_lr=0.005,
+                                  end_lr=0.0005, backbone_epoch=10),
+        sources=[base.got10k_train()],
+        pretrained={"kind": "torchvision_resnet50", "path": "pretrained/resnet50.pth"})
+    return base.sized(config, arg)

@@ -8,27 +8,59 @@ literal when it is one; list items by index, ``data.sources.0.root=DIR``).
 from __future__ import annotations
 
 import ast
+import json
 import importlib.util
 import pathlib
+import sys
 
 from jaxtrack.errors import JaxtrackError
 
 
+def plain_dict(config, what="config"):
+    """A dict or ml_collections ConfigDict -> a plain, JSON-able dict (a deep copy).
+
+    Raises:
+      JaxtrackError: ``config`` is neither, or holds values JSON cannot represent.
+    """
+    if hasattr(config, "to_dict"):
+        config = config.to_dict()
+    if not isinstance(config, dict):
+        raise JaxtrackError(f"{what} must be a dict or ConfigDict, got {type(config).__name__}")
+    try:
+        return json.loads(json.dumps(config))
+    except (TypeError, ValueError) as error:
+        raise JaxtrackError(f"{what} must be JSON-serialisable: {error}") from None
+
+
 def load_config(spec, overrides=()):
-    """Config from ``"path/to/config.py[:arg]"`` with ``"a.b=value"`` overrides applied."""
+    """Config from ``"path/to/config.py[:arg]"`` with ``"a.b=value"`` overrides applied.
+
+    While the file runs, its folder is importable (experiment files share ``experiments/base.py``);
+    the modules it imports from there are forgotten afterwards, so configs of another folder see
+    their own.
+    """
     path, _, arg = str(spec).partition(":")
     path = pathlib.Path(path)
     if not path.is_file():
         raise JaxtrackError(f"--config: no such file {path}")
-    module_spec = importlib.util.spec_from_file_location(f"jaxtrack_config_{path.stem}", path)
-    module = importlib.util.module_from_spec(module_spec)
+    folder = str(path.resolve().parent)
+    before = set(sys.modules)
+    sys.path.insert(0, folder)
     try:
-        module_spec.loader.exec_module(module)
-    except Exception as error:
-        raise JaxtrackError(f"--config {path}: the file does not run ({type(error).__name__}: {error})") from error
-    if not hasattr(module, "get_config"):
-        raise JaxtrackError(f"--config {path}: defines no get_config()")
-    config = module.get_config(arg or None)
+        module_spec = importlib.util.spec_from_file_location(f"jaxtrack_config_{path.stem}", path)
+        module = importlib.util.module_from_spec(module_spec)
+        try:
+            module_spec.loader.exec_module(module)
+        except Exception as error:
+            raise JaxtrackError(f"--config {path}: the file does not run ({type(error).__name__}: {error})") from error
+        if not hasattr(module, "get_config"):
+            raise JaxtrackError(f"--config {path}: defines no get_config()")
+        config = module.get_config(arg or None)
+    finally:
+        sys.path.remove(folder)
+        for name in set(sys.modules) - before:
+            if str(getattr(sys.modules[name], "__file__", None) or "").startswith(folder):
+                del sys.modules[name]
     for override in overrides:
         apply_override(config, override)
     return config

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from jaxtrack.errors import JaxtrackError
+
+
+class UnknownName(JaxtrackError, KeyError):
+    """A name a registry does not hold (a :class:`JaxtrackError`, so the CLI prints one line)."""
+
+    def __str__(self):
+        return str(self.args[0])
+
 
 class Registry:
     """A name -> object table; ``register(name)`` is a decorator, ``get(name)`` a clear look-up."""
@@ -22,7 +31,7 @@ class Registry:
         try:
             return self._entries[name]
         except KeyError:
-            raise KeyError(f"unknown {self.kind} {name!r}; known: {', '.join(sorted(self._entries))}") from None
+            raise UnknownName(f"unknown {self.kind} {name!r}; known: {', '.join(sorted(self._entries))}") from None
 
     def names(self):
         return sorted(self._entries)

@@ -177,7 +177,7 @@ def test_save_load_roundtrip(tmp_path):
     model = build({"name": "siamla_small", **config})
     rng = np.random.default_rng(0)
     variables = jax.tree.map(lambda leaf: rng.normal(0.0, 0.1, leaf.shape).astype(np.float32),
-                             abstract_variables(model, "siamla_small"))
+                             abstract_variables(model))
     save(tmp_path / "model", "siamla_small", config, variables)
     with pytest.raises(JaxtrackError, match="exists"):
         save(tmp_path / "model", "siamla_small", config, variables)

@@ -10,6 +10,7 @@ import pytest
 
 from jaxtrack.assign import (Labels, anchor_grid, center_region, decode, dla, fixed_iou, ladl, lals,
                              point_grid)
+from jaxtrack.errors import JaxtrackError
 from jaxtrack.models import build, make_objective
 from jaxtrack.models import losses as L
 from jaxtrack.models.losses import losses
@@ -116,12 +117,13 @@ def test_quality_map_loss_targets_the_predicted_iou():
 BOXES = np.array([[100, 96, 164, 150], [80, 110, 170, 140]], np.float32)  # xyxy search-crop pixels
 
 
-def random_outputs(kind, seed=0):
-    """Model-shaped outputs: RPN (anchors) or CAR/SiamLA (points), batch 2, 25x25."""
+def random_outputs(family, seed=0):
+    """Model-shaped outputs: SiamRPN++ (anchors) or SiamLA (points; SiamCAR's plus ``quality``),
+    batch 2, 25x25."""
     rng = np.random.default_rng(seed)
-    n = 625 * 5 if kind == "rpn" else 625
+    n = 625 * 5 if family == "siamrpn" else 625
     outputs = {"cls": rng.normal(size=(2, n, 2))}
-    if kind == "rpn":
+    if family == "siamrpn":
         outputs["loc"] = 0.1 * rng.normal(size=(2, n, 4))
     else:
         outputs["ltrb"] = np.exp(rng.normal(3.0, 0.3, size=(2, n, 4)))
@@ -139,29 +141,29 @@ def batched(assign, samples, outputs):
 
 
 ANCHORS, POINTS = jnp.asarray(anchor_grid()), jnp.asarray(point_grid())
-CASES = {  # name -> (output kind, samples, assign(samples, gt, key, pred_boxes), cls_loss)
-    "fixed_iou": ("rpn", ANCHORS, lambda s, g, k, p: fixed_iou(s, g, k), "ce"),
-    "dla_anchors": ("rpn", ANCHORS, lambda s, g, k, p: dla(s, g, k=45, statistic="iou"), "ce"),
-    "center_region": ("car", POINTS, lambda s, g, k, p: center_region(s, g), "ce"),
-    "dla_points": ("car", POINTS, lambda s, g, k, p: dla(s, g, k=9, statistic="virtual_iou"), "focal"),
-    "ladl_points": ("car", POINTS, lambda s, g, k, p: ladl(s, g, p, statistic="virtual_iou"), "qfl"),
-    "lals": ("car", POINTS, lambda s, g, k, p: lals(center_region(s, g), eps=0.2), "qfl"),
+CASES = {  # name -> (model family, samples, assign(samples, gt, key, pred_boxes), cls_loss)
+    "fixed_iou": ("siamrpn", ANCHORS, lambda s, g, k, p: fixed_iou(s, g, k), "ce"),
+    "dla_anchors": ("siamrpn", ANCHORS, lambda s, g, k, p: dla(s, g, k=45, statistic="iou"), "ce"),
+    "center_region": ("siamla", POINTS, lambda s, g, k, p: center_region(s, g), "ce"),
+    "dla_points": ("siamla", POINTS, lambda s, g, k, p: dla(s, g, k=9, statistic="virtual_iou"), "focal"),
+    "ladl_points": ("siamla", POINTS, lambda s, g, k, p: ladl(s, g, p, statistic="virtual_iou"), "qfl"),
+    "lals": ("siamla", POINTS, lambda s, g, k, p: lals(center_region(s, g), eps=0.2), "qfl"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_gradients_reach_every_output(case):
-    kind, samples, assign, cls_loss = CASES[case]
-    outputs = random_outputs(kind)
+    family, samples, assign, cls_loss = CASES[case]
+    outputs = random_outputs(family)
 
     def total(outs):
         labels = batched(assign, samples, jax.lax.stop_gradient(outs))
-        terms = losses(outs, labels, cls_loss=cls_loss)
+        terms = losses(outs, labels, family, cls_loss=cls_loss)
         return sum(terms.values()), (terms, jnp.sum(labels.cls == 1))
 
     grads, (terms, positives) = jax.jit(jax.grad(total, has_aux=True))(outputs)
     assert int(positives) > 0
-    assert set(terms) == ({"cls", "loc"} if kind == "rpn" else {"cls", "loc", "cen", "quality"})
+    assert set(terms) == ({"cls", "loc"} if family == "siamrpn" else {"cls", "loc", "cen", "quality"})
     for name, grad in grads.items():
         grad = np.asarray(grad)
         assert np.isfinite(grad).all() and np.abs(grad).max() > 0, name
@@ -169,10 +171,10 @@ def test_gradients_reach_every_output(case):
 
 
 def test_mismatched_geometry_is_rejected():
-    outputs = random_outputs("car")
-    labels = batched(CASES["fixed_iou"][2], ANCHORS, random_outputs("rpn"))
+    outputs = random_outputs("siamla")
+    labels = batched(CASES["fixed_iou"][2], ANCHORS, random_outputs("siamrpn"))
     with pytest.raises(ValueError, match="anchors vs points"):
-        losses(outputs, labels)
+        losses(outputs, labels, "siamla")
 
 
 def test_model_parameters_receive_gradients():
@@ -186,7 +188,7 @@ def test_model_parameters_receive_gradients():
     template = jnp.asarray(rng.uniform(0, 255, (2, 127, 127, 3)), jnp.float32)
     search = jnp.asarray(rng.uniform(0, 255, (2, 255, 255, 3)), jnp.float32)
     variables = jax.jit(model.init)(jax.random.key(0, impl="rbg"), template, search)
-    objective = make_objective({"name": "siamla"})
+    objective = make_objective({"name": "siamla"}, model.family)
 
     def loss(head):
         params = {**variables["params"], "head": head}
@@ -203,15 +205,21 @@ def test_model_parameters_receive_gradients():
 
 
 def test_objective_presets():
-    outputs = random_outputs("rpn")
+    outputs = random_outputs("siamrpn")
     labels = batched(CASES["fixed_iou"][2], ANCHORS, outputs)
-    terms = make_objective({"name": "rpn"})(outputs, labels)
+    terms = make_objective({"name": "siamrpn"}, "siamrpn")(outputs, labels)
     np.testing.assert_allclose(terms["total"], terms["cls"] + 1.2 * terms["loc"], rtol=1e-6)
-    custom = make_objective({"name": "rpn", "weights": {"cls": 2.0, "loc": 0.0}})(outputs, labels)
+    default = make_objective(None, "siamrpn")(outputs, labels)  # the family's own preset
+    np.testing.assert_allclose(default["total"], terms["total"], rtol=1e-6)
+    custom = make_objective({"name": "siamrpn", "weights": {"cls": 2.0, "loc": 0.0}}, "siamrpn")(outputs, labels)
     np.testing.assert_allclose(custom["total"], 2.0 * terms["cls"], rtol=1e-6)
-    with pytest.raises(ValueError, match="unknown name"):
-        make_objective({"name": "fcos"})
-    with pytest.raises(ValueError, match="weights for"):
-        make_objective({"name": "car"})(outputs, labels)
-    with pytest.raises(ValueError, match="unknown options"):
-        make_objective({"name": "rpn", "gamma": 2.0})
+    with pytest.raises(JaxtrackError, match="unknown name"):
+        make_objective({"name": "fcos"}, "siamrpn")
+    with pytest.raises(JaxtrackError, match="weights for"):
+        make_objective({"name": "siamcar"}, "siamrpn")
+    with pytest.raises(JaxtrackError, match="unknown options"):
+        make_objective({"name": "siamrpn", "gamma": 2.0}, "siamrpn")
+    with pytest.raises(JaxtrackError, match="unknown classification loss"):
+        make_objective({"cls_loss": "hinge"}, "siamcar")
+    with pytest.raises(JaxtrackError, match="unknown model family"):
+        make_objective(None, "fcos")

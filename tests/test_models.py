@@ -201,6 +201,6 @@ def test_backbone_feature_sizes():
                                 ("efficientnet_lite0", {}, [(16, 40), (16, 80), (16, 112)]),
                                 ("small", {}, [(16, 64), (16, 64)])):
         backbone = BACKBONES.get(name)(**config)
-        variables = abstract_variables(backbone, name)
+        variables = abstract_variables(backbone)
         maps = jax.eval_shape(backbone.apply, variables, TEMPLATE)
         assert [(m.shape[1], m.shape[3]) for m in maps] == sizes, name

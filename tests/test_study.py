@@ -14,7 +14,7 @@ def _boxes(n=40, seed=0):
 
 def test_sweep_equals_direct_calls():
     boxes = _boxes()
-    families = study.default_families("small")
+    families = study.default_grids("small")
     results = study.run_study(boxes, families, chunk=16)
     assert set(results) == {f.name for f in families}
     points = assign.point_grid()
@@ -32,7 +32,7 @@ def test_sweep_equals_direct_calls():
 
 def test_summary_bins_cover_every_box():
     boxes = _boxes(200)
-    families = study.default_families("small")
+    families = study.default_grids("small")
     rows = study.summarize(boxes, study.run_study(boxes, families), families)
     for family in families:
         for setting in family.settings():

@@ -11,7 +11,8 @@ from jaxtrack.assign.labels import anchor_deltas, centerness_from_ltrb, side_dis
 from jaxtrack.boxes import iou
 from jaxtrack.data.crop import crop_search, crop_template
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.track import hyper, siamese
+from jaxtrack.track import hyper
+from jaxtrack.track import siamese_tracker as siamese
 from jaxtrack.track import postprocess as pp
 from jaxtrack.track.crop_jax import context_side, crop_window, square_window
 
@@ -125,9 +126,9 @@ def _state(center, size):
                          frame_size=jnp.array([FRAME_W, FRAME_H], jnp.float32))
 
 
-def _locate(spec, hp, state, outputs):
-    window = siamese.search_window(spec, state)
-    box, score, new = siamese.locate(spec, hp.as_arrays(), state, outputs, window)
+def _locate(geometry, hp, state, outputs):
+    window = siamese.search_window(geometry, state)
+    box, score, new = siamese.locate(geometry, hp.as_arrays(), state, outputs, window)
     return np.asarray(box, np.float64), float(score), new
 
 
@@ -138,16 +139,16 @@ def _cxcywh(box):
 @pytest.mark.parametrize("seed", range(6))
 def test_rpn_postprocess_matches_pysot(seed):
     rng = np.random.default_rng(seed)
-    spec = siamese.TrackerSpec("rpn", 25)
-    hp = hyper.PARAMS["rpn"][["vot", "otb", "longterm"][seed % 3]]
+    geometry = siamese.TrackerGeometry("siamrpn", 25)
+    hp = hyper.SETS["siamrpn"][["vot", "otb", "longterm"][seed % 3]]
     center = rng.uniform([0, 0], [FRAME_W, FRAME_H])
     size = rng.uniform(15, 150, 2)
     logits = rng.normal(0, 2, (3125, 2)).astype(np.float32)
     deltas = rng.normal(0, 0.3, (3125, 4)).astype(np.float32)
-    box, score, state = _locate(spec, hp, _state(center, size), {"cls": logits, "loc": deltas})
+    box, score, state = _locate(geometry, hp, _state(center, size), {"cls": logits, "loc": deltas})
 
     perm = (np.arange(625)[None, :] * 5 + np.arange(5)[:, None]).ravel()  # pysot index -> jaxtrack
-    anchors = spec.samples[perm]
+    anchors = geometry.samples[perm]
     acx, acy = (anchors[:, 0] + anchors[:, 2]) / 2 - 127.5, (anchors[:, 1] + anchors[:, 3]) / 2 - 127.5
     aw, ah = anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]
     d = deltas[perm].astype(np.float64)
@@ -162,11 +163,11 @@ def test_rpn_postprocess_matches_pysot(seed):
     np.testing.assert_allclose(np.concatenate([state.center, state.size]), expected, rtol=1e-5, atol=2e-3)
 
 
-@pytest.mark.parametrize("family,seed", [("car", s) for s in range(6)] + [("la", s) for s in range(3)])
+@pytest.mark.parametrize("family,seed", [("siamcar", s) for s in range(6)] + [("siamla", s) for s in range(3)])
 def test_car_postprocess_matches_siamcar(family, seed):
     rng = np.random.default_rng(100 + seed)
-    spec = siamese.TrackerSpec(family, 25, min_size=0.0)
-    hp = hyper.PARAMS[family][["otb", "got10k", "uav123", "lasot"][seed % 4]]._replace(quality_exponent=0.5 + seed)
+    geometry = siamese.TrackerGeometry(family, 25, min_size=0.0)
+    hp = hyper.SETS[family][["otb", "got10k", "uav123", "lasot"][seed % 4]]._replace(quality_exponent=0.5 + seed)
     center = rng.uniform([0, 0], [FRAME_W, FRAME_H])
     size = rng.uniform(15, 150, 2)
     logits = rng.normal(0, 2, (625, 2)).astype(np.float32)
@@ -175,10 +176,10 @@ def test_car_postprocess_matches_siamcar(family, seed):
     quality = rng.normal(0, 2, 625).astype(np.float32)
     outputs = {"cls": logits, "cen": cen, "ltrb": ltrb}
     prob = np.exp(logits[:, 1]) / np.exp(logits).sum(1)
-    if family == "la":
+    if family == "siamla":
         outputs["quality"] = quality
         prob = prob * (1 / (1 + np.exp(-quality))) ** hp.quality_exponent
-    box, score, state = _locate(spec, hp, _state(center, size), outputs)
+    box, score, state = _locate(geometry, hp, _state(center, size), outputs)
 
     scale_z = 127 / np.sqrt(np.prod(size + 0.5 * size.sum()))
     window = np.outer(np.hanning(25), np.hanning(25))
@@ -202,7 +203,7 @@ def test_coarse_mask_matches_siamcar(seed):
 
 
 def test_hanning_window_follows_sample_order():
-    w = siamese.TrackerSpec("rpn", 5).window.reshape(5, 5, 5)
+    w = siamese.TrackerGeometry("siamrpn", 5).window.reshape(5, 5, 5)
     hanning = np.outer(np.hanning(5), np.hanning(5))
     for anchor in range(5):
         np.testing.assert_allclose(w[:, :, anchor], hanning, rtol=1e-6)
@@ -220,35 +221,35 @@ def _moving_rectangle(frames=60):
     return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
 
 
-def _crafted_outputs(spec, truth):
+def _crafted_outputs(geometry, truth):
     """Network outputs that encode ``truth`` (xyxy, crop pixels) exactly."""
-    samples = spec.samples
+    samples = geometry.samples
     centres = samples if samples.shape[1] == 2 else (samples[:, :2] + samples[:, 2:]) / 2
     target = (truth[:2] + truth[2:]) / 2
     peak = np.exp(-np.sum((centres - target) ** 2, axis=1) / (2 * 8.0 ** 2))
     cls = np.stack([np.zeros_like(peak), 10 * peak - 5], axis=1).astype(np.float32)
-    if spec.family == "rpn":
+    if geometry.family == "siamrpn":
         return {"cls": cls, "loc": np.asarray(anchor_deltas(jnp.asarray(samples), jnp.asarray(truth, jnp.float32)))}
     ltrb = np.abs(np.asarray(side_distances(jnp.asarray(samples), jnp.asarray(truth, jnp.float32))))
     outputs = {"cls": cls, "cen": np.asarray(centerness_from_ltrb(jnp.asarray(ltrb))), "ltrb": ltrb}
-    if spec.family == "la":
+    if geometry.family == "siamla":
         outputs["quality"] = np.full(len(samples), 3.0, np.float32)
     return outputs
 
 
-@pytest.mark.parametrize("family", ["rpn", "car", "la"])
+@pytest.mark.parametrize("family", ["siamrpn", "siamcar", "siamla"])
 def test_perfect_predictions_track_moving_rectangle(family):
     truth = _moving_rectangle()
-    spec = siamese.TrackerSpec(family, 25, min_size=10.0 if family == "rpn" else 0.0)
+    geometry = siamese.TrackerGeometry(family, 25, min_size=pp.MIN_SIZES[family])
     hp = hyper.select(family, benchmark="otb")[1].as_arrays()
-    locate = jax.jit(lambda state, outputs, window: siamese.locate(spec, hp, state, outputs, window))
+    locate = jax.jit(lambda state, outputs, window: siamese.locate(geometry, hp, state, outputs, window))
     state = _state((truth[0, :2] + truth[0, 2:]) / 2, truth[0, 2:] - truth[0, :2])
     ious = []
     for box in truth[1:]:
-        window = np.asarray(siamese.search_window(spec, state), np.float64)
-        scale = spec.search_size / (window[2] - window[0])
+        window = np.asarray(siamese.search_window(geometry, state), np.float64)
+        scale = geometry.search_size / (window[2] - window[0])
         crop_truth = (box - np.tile(window[:2], 2)) * scale
-        predicted, _, state = locate(state, _crafted_outputs(spec, crop_truth), window)
+        predicted, _, state = locate(state, _crafted_outputs(geometry, crop_truth), window)
         ious.append(float(iou(predicted, jnp.asarray(box, jnp.float32))))
     assert min(ious) > 0.9, (family, np.round(ious, 3))
 
@@ -261,7 +262,7 @@ def small_car():
 
 
 def test_tracker_compiles_once_per_frame_size(small_car):
-    factory = siamese.siamese_factory(*small_car, params="otb")
+    factory = siamese.siamese_factory(*small_car, hyper="otb")
     tracker = factory()
     rng = np.random.default_rng(0)
     frames = [rng.integers(0, 255, (120, 160, 3), np.uint8) for _ in range(3)]
@@ -279,11 +280,11 @@ def test_tracker_compiles_once_per_frame_size(small_car):
     assert track._cache_size() == 2
 
 
-def test_factory_checks_family_and_params(small_car):
-    with pytest.raises(JaxtrackError, match="rpn tracker needs a rpn model"):
-        siamese.siamese_factory(*small_car, family="rpn")
-    with pytest.raises(JaxtrackError, match="unknown car parameter set 'vot'"):
-        siamese.siamese_factory(*small_car, params="vot")
+def test_factory_follows_the_model_family(small_car):
+    factory = siamese.siamese_factory(*small_car)
+    assert factory.geometry.family == "siamcar" and factory.geometry.samples.shape == (625, 2)
+    with pytest.raises(JaxtrackError, match="unknown siamcar hyperparameter set 'vot'"):
+        siamese.siamese_factory(*small_car, hyper="vot")
     assert siamese.siamese_factory(*small_car, benchmark="got10k").name == "got10k"
     tracker = siamese.siamese_factory(*small_car)()
     with pytest.raises(JaxtrackError, match="positive size"):

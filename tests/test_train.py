@@ -10,12 +10,13 @@ import numpy as np
 import pytest
 
 from jaxtrack import cli
-from jaxtrack.config import load_config
+from jaxtrack.config import load_config, plain_dict
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.train import checkpoint as ckpt
 from jaxtrack.train.optim import epoch_learning_rates, make_optimizer, param_groups
 from jaxtrack.train.step import global_batch
-from jaxtrack.train.trainer import build_run, initial_state, make_mesh, to_dict, train_and_evaluate
+from jaxtrack.train.recipe import Recipe
+from jaxtrack.train.trainer import make_mesh, train
 
 EXPERIMENTS = pathlib.Path(__file__).resolve().parents[1] / "experiments"
 CONFIGS = sorted(p.stem for p in EXPERIMENTS.glob("*.py") if "def get_config" in p.read_text())
@@ -38,7 +39,7 @@ def _fixed_batch(size=8, seed=0):
 
 
 def _smoke_config(name):
-    config = to_dict(load_config(EXPERIMENTS / f"{name}.py:smoke"))
+    config = plain_dict(load_config(EXPERIMENTS / f"{name}.py:smoke"))
     config["pretrained"] = None
     return config
 
@@ -64,7 +65,7 @@ def test_ablation_rules_decrease_their_loss(rule, monkeypatch):
     monkeypatch.syspath_prepend(str(EXPERIMENTS))
     ablation = importlib.import_module("ablation_labels")
     assert set(ablation.RULES) == {"center_region", "dla", "ladl_lals"}
-    config = to_dict(ablation.rule_config(rule, 20, "unused", size="smoke"))
+    config = plain_dict(ablation.rule_config(rule, 20, "unused", size="smoke"))
     config["pretrained"] = None
     _assert_fits_fixed_batch(config)
 
@@ -72,12 +73,13 @@ def test_ablation_rules_decrease_their_loss(rule, monkeypatch):
 def _assert_fits_fixed_batch(config):
     config["optim"].update(warmup_lr=0.003, base_lr=0.003, end_lr=0.003, backbone_epoch=0)
     mesh = make_mesh()
-    run = build_run(config, mesh)
-    state = initial_state(config, run, mesh)
+    recipe = Recipe.from_config(config)
+    step = recipe.jitted_step(mesh)
+    state = recipe.initial_state(mesh)
     batch = global_batch(_fixed_batch(), mesh)
     totals = []
     for index in range(6):
-        state, metrics = run["step"](state, batch, index)
+        state, metrics = step(state, batch, index)
         totals.append(float(metrics["total"]))
     assert np.all(np.isfinite(totals))
     assert totals[-1] < totals[0], totals
@@ -89,10 +91,11 @@ def test_eight_devices_equal_one_device():
     results = []
     for devices in (jax.devices(), jax.devices()[:1]):
         mesh = make_mesh(devices)
-        run = build_run(config, mesh)
-        state = initial_state(config, run, mesh)
-        state, _ = run["step"](state, global_batch(_fixed_batch(), mesh), 0)
-        state, _ = run["step"](state, global_batch(_fixed_batch(seed=1), mesh), 10**6)
+        recipe = Recipe.from_config(config)
+        step = recipe.jitted_step(mesh)
+        state = recipe.initial_state(mesh)
+        state, _ = step(state, global_batch(_fixed_batch(), mesh), 0)
+        state, _ = step(state, global_batch(_fixed_batch(seed=1), mesh), 10**6)
         results.append(jax.device_get(state["params"]))
     differences = jax.tree.leaves(jax.tree.map(lambda a, b: np.max(np.abs(a - b)), *results))
     assert max(differences) < 1e-5
@@ -100,10 +103,10 @@ def test_eight_devices_equal_one_device():
 
 def test_killed_run_resumes_to_the_same_parameters(tmp_path):
     config = _smoke_config("siamcar_r50")
-    whole = train_and_evaluate(config, tmp_path / "whole", progress=False)
-    first = train_and_evaluate(config, tmp_path / "split", progress=False, stop_after=4)
+    whole = train(config, tmp_path / "whole", progress=False)
+    first = train(config, tmp_path / "split", progress=False, stop_after=4)
     assert first["step"] == 4
-    second = train_and_evaluate(config, tmp_path / "split", progress=False)
+    second = train(config, tmp_path / "split", progress=False)
     assert second["step"] == whole["step"] == 8
     a, _, _ = ckpt.Checkpointer(tmp_path / "whole").restore_params()
     b, _, _ = ckpt.Checkpointer(tmp_path / "split").restore_params()
@@ -116,7 +119,7 @@ def test_killed_run_resumes_to_the_same_parameters(tmp_path):
     assert list((tmp_path / "split" / "tensorboard").iterdir())
     before = (tmp_path / "split" / "config.json").read_text()
     with pytest.raises(JaxtrackError, match="holds a run of model .*siamcar_small.*use another workdir"):
-        train_and_evaluate(_smoke_config("siamrpnpp_r50"), tmp_path / "split", progress=False)
+        train(_smoke_config("siamrpnpp_r50"), tmp_path / "split", progress=False)
     assert (tmp_path / "split" / "config.json").read_text() == before
 
 
@@ -174,5 +177,5 @@ def test_non_finite_loss_stops_with_the_step_named(tmp_path):
     config = _smoke_config("siamcar_r50")
     config["optim"].update(warmup_lr=1e12, base_lr=1e12, end_lr=1e12, grad_clip=1e30)
     with pytest.raises(JaxtrackError, match="step .*non-finite"):
-        train_and_evaluate(config, tmp_path, progress=False)
+        train(config, tmp_path, progress=False)
     assert not (tmp_path / "checkpoints").exists() or not list((tmp_path / "checkpoints").glob("[0-9]*"))

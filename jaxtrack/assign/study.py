@@ -1,7 +1,7 @@
 """The assigner study: every assigner setting over a population of boxes in one compiled call.
 
 The question of both papers: how do fixed and dynamic label assignments behave across target
-scales and aspect ratios? :func:`run_study` evaluates a grid of assigner settings (families x
+scales and aspect ratios? :func:`run_study` evaluates grids of assigner settings (rules x
 hyperparameters) on N ground-truth boxes as they appear in search crops, inside one ``jax.jit``
 (``vmap`` over settings of ``vmap`` over boxes, chunked over boxes with ``lax.map`` to bound
 memory), and reduces each assignment to a few per-box numbers (:data:`SUMMARY_FIELDS`).
@@ -18,10 +18,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxtrack.assign.dla import dla
-from jaxtrack.assign.fixed import center_region, fixed_iou
 from jaxtrack.assign.geometry import anchor_grid, point_grid
 from jaxtrack.assign.labels import POSITIVE
+from jaxtrack.assign.rules import ASSIGNERS
 
 SUMMARY_FIELDS = ("positives", "pos_iou", "pos_centerness", "entropy")
 SCALE_BINS = (0.0, 32.0, 48.0, 64.0, 96.0, math.inf)  # sqrt(w * h) in crop pixels
@@ -29,56 +28,57 @@ ASPECT_BINS = (0.0, 1 / 3, 2 / 3, 1.5, 3.0, math.inf)  # w / h
 
 
 @dataclasses.dataclass(frozen=True)
-class Family:
-    """One assigner with a grid of hyperparameters.
+class SettingGrid:
+    """One label rule with a grid of hyperparameters.
 
     Attributes:
       name: label in reports, e.g. ``"dla/iou"``.
-      assigner: ``"fixed_iou"``, ``"center_region"`` or ``"dla"``.
+      assigner: a rule of :data:`jaxtrack.assign.ASSIGNERS`.
       geometry: ``"anchors"`` or ``"points"``.
-      params: hyperparameter name -> values; the family's settings are their Cartesian product.
+      grid: hyperparameter name -> values; the settings are their Cartesian product.
       static: fixed keyword arguments (e.g. the DLA statistic).
     """
 
     name: str
     assigner: str
     geometry: str
-    params: dict
+    grid: dict
     static: dict = dataclasses.field(default_factory=dict)
 
     def settings(self):
         """List of dicts, one per grid point, in a fixed order."""
-        keys = list(self.params)
-        return [dict(zip(keys, values)) for values in itertools.product(*self.params.values())]
+        keys = list(self.grid)
+        return [dict(zip(keys, values)) for values in itertools.product(*self.grid.values())]
 
 
-def default_families(size="default"):
-    """The study grid. ``"default"``: 94 settings over the rules of both papers and their
-    baselines; ``"small"``: 12 settings for smoke runs."""
-    def dla_family(name, geometry, statistic, ks, scales, **static):
-        return Family(name, "dla", geometry, {"k": ks, "std_scale": scales}, {"statistic": statistic, **static})
+def default_grids(size="default"):
+    """The study's setting grids. ``"default"``: 94 settings over the rules of both papers and
+    their baselines; ``"small"``: 12 settings for smoke runs."""
+    def dla_grid(name, geometry, statistic, ks, scales, **static):
+        return SettingGrid(name, "dla", geometry, {"k": ks, "std_scale": scales},
+                           {"statistic": statistic, "k_max": max(ks), **static})
 
     if size == "small":
         return [
-            Family("fixed_iou", "fixed_iou", "anchors", {"pos_iou": [0.5, 0.6]}),
-            Family("center_region", "center_region", "points", {"margin": [0.2, 0.3]}),
-            dla_family("dla/iou", "anchors", "iou", [25, 45], [1.0]),
-            dla_family("dla/virtual_iou", "points", "virtual_iou", [9, 16], [0.5, 1.0]),
-            dla_family("dla/centerness", "points", "centerness", [9, 16], [1.0]),
+            SettingGrid("fixed_iou", "fixed_iou", "anchors", {"pos_iou": [0.5, 0.6]}),
+            SettingGrid("center_region", "center_region", "points", {"margin": [0.2, 0.3]}),
+            dla_grid("dla/iou", "anchors", "iou", [25, 45], [1.0]),
+            dla_grid("dla/virtual_iou", "points", "virtual_iou", [9, 16], [0.5, 1.0]),
+            dla_grid("dla/centerness", "points", "centerness", [9, 16], [1.0]),
         ]
     return [
-        Family("fixed_iou", "fixed_iou", "anchors", {"pos_iou": [0.4, 0.5, 0.6, 0.7]}),
-        Family("center_region", "center_region", "points", {"margin": [0.1, 0.2, 0.25, 0.3, 0.35, 0.4]}),
-        dla_family("dla/iou", "anchors", "iou", [15, 25, 35, 45, 60, 75], [0.0, 0.5, 1.0, 1.5]),
-        dla_family("dla/virtual_iou", "points", "virtual_iou", [5, 9, 13, 17, 25, 36], [0.0, 0.5, 1.0, 1.5]),
-        dla_family("dla/centerness", "points", "centerness", [5, 9, 13, 17, 25, 36], [0.0, 0.5, 1.0, 1.5]),
-        dla_family("dla/virtual_iou, keep best", "points", "virtual_iou", [9, 17, 25, 36], [0.5, 1.0],
+        SettingGrid("fixed_iou", "fixed_iou", "anchors", {"pos_iou": [0.4, 0.5, 0.6, 0.7]}),
+        SettingGrid("center_region", "center_region", "points", {"margin": [0.1, 0.2, 0.25, 0.3, 0.35, 0.4]}),
+        dla_grid("dla/iou", "anchors", "iou", [15, 25, 35, 45, 60, 75], [0.0, 0.5, 1.0, 1.5]),
+        dla_grid("dla/virtual_iou", "points", "virtual_iou", [5, 9, 13, 17, 25, 36], [0.0, 0.5, 1.0, 1.5]),
+        dla_grid("dla/centerness", "points", "centerness", [5, 9, 13, 17, 25, 36], [0.0, 0.5, 1.0, 1.5]),
+        dla_grid("dla/virtual_iou, keep best", "points", "virtual_iou", [9, 17, 25, 36], [0.5, 1.0],
                    keep_best=True),
-        dla_family("dla/iou, keep best", "anchors", "iou", [25, 45], [1.0, 1.5], keep_best=True),
+        dla_grid("dla/iou, keep best", "anchors", "iou", [25, 45], [1.0, 1.5], keep_best=True),
     ]
 
 
-REPRESENTATIVE = {  # the reference setting of each family, shown in the report's main table
+REPRESENTATIVE = {  # the reference setting of each grid, shown in the report's main table
     "fixed_iou": {"pos_iou": 0.6},
     "center_region": {"margin": 0.3},
     "dla/iou": {"k": 45, "std_scale": 1.0},
@@ -87,15 +87,9 @@ REPRESENTATIVE = {  # the reference setting of each family, shown in the report'
 }
 
 
-def _assign(family, samples, gt, key, setting):
-    """Labels of one box under one setting of ``family`` (setting values may be traced)."""
-    if family.assigner == "fixed_iou":
-        return fixed_iou(samples, gt, key, **setting, **family.static)
-    if family.assigner == "center_region":
-        return center_region(samples, gt, **setting, **family.static)
-    if family.assigner == "dla":
-        return dla(samples, gt, k_max=max(family.params["k"]), **setting, **family.static)
-    raise ValueError(f"study: unknown assigner {family.assigner!r} in family {family.name!r}")
+def _assign(grid, samples, gt, key, setting):
+    """Labels of one box under one setting of ``grid`` (setting values may be traced)."""
+    return ASSIGNERS.get(grid.assigner)(samples, gt, key=key, **setting, **grid.static)
 
 
 def _summary(labels):
@@ -112,28 +106,28 @@ def _summary(labels):
     return jnp.stack([count.astype(jnp.float32), pos_iou, pos_centerness, entropy])
 
 
-def build_study(families, *, chunk=250):
-    """A jitted ``fn(boxes (N, 4) xyxy, key) -> {family name: (settings, N, fields)}``.
+def build_study(grids, *, chunk=250):
+    """A jitted ``fn(boxes (N, 4) xyxy, key) -> {grid name: (settings, N, fields)}``.
 
-    One compiled call covers every family and setting; boxes are processed ``chunk`` at a time
+    One compiled call covers every grid and setting; boxes are processed ``chunk`` at a time
     (``lax.map``) so that memory stays bounded for any N (N must be a multiple of ``chunk``;
     :func:`run_study` pads).
     """
     anchors, points = jnp.asarray(anchor_grid()), jnp.asarray(point_grid())
     plans = []
-    for family in families:
-        settings = family.settings()
-        columns = {name: jnp.asarray([s[name] for s in settings]) for name in family.params}
-        plans.append((family, anchors if family.geometry == "anchors" else points, columns))
+    for grid in grids:
+        settings = grid.settings()
+        columns = {name: jnp.asarray([s[name] for s in settings]) for name in grid.grid}
+        plans.append((grid, anchors if grid.geometry == "anchors" else points, columns))
 
     def per_chunk(chunk_boxes, chunk_keys):
         out = {}
-        for family, samples, columns in plans:
-            def one_setting(setting, family=family, samples=samples):
+        for grid, samples, columns in plans:
+            def one_setting(setting, grid=grid, samples=samples):
                 def one_box(gt, key):
-                    return _summary(_assign(family, samples, gt, key, setting))
+                    return _summary(_assign(grid, samples, gt, key, setting))
                 return jax.vmap(one_box)(chunk_boxes, chunk_keys)
-            out[family.name] = jax.vmap(one_setting)(columns)
+            out[grid.name] = jax.vmap(one_setting)(columns)
         return out
 
     @jax.jit
@@ -147,19 +141,19 @@ def build_study(families, *, chunk=250):
     return study
 
 
-def run_study(boxes, families=None, *, seed=0, chunk=250):
-    """Evaluate ``families`` on ``boxes`` (N, 4) xyxy crop pixels -> {family: (S, N, F) array}.
+def run_study(boxes, grids=None, *, seed=0, chunk=250):
+    """Evaluate ``grids`` on ``boxes`` (N, 4) xyxy crop pixels -> {grid: (S, N, F) array}.
 
     Returns NumPy arrays with the padding removed. See :data:`SUMMARY_FIELDS` for F.
     """
-    families = families or default_families()
+    grids = grids or default_grids()
     boxes = np.asarray(boxes, np.float32)
     count = len(boxes)
     chunk = max(1, min(chunk, count))
     padded = -(-count // chunk) * chunk
     if padded != count:
         boxes = np.concatenate([boxes, np.repeat(boxes[-1:], padded - count, axis=0)])
-    result = build_study(families, chunk=chunk)(jnp.asarray(boxes), jax.random.key(seed))
+    result = build_study(grids, chunk=chunk)(jnp.asarray(boxes), jax.random.key(seed))
     return {name: np.asarray(value)[:, :count] for name, value in result.items()}
 
 
@@ -214,19 +208,19 @@ def bin_labels(edges, unit=""):
     return [f"{fmt(a)}-{fmt(b)}{unit}" for a, b in zip(edges[:-1], edges[1:])]
 
 
-def summarize(boxes, results, families):
+def summarize(boxes, results, grids):
     """Per setting and bin statistics.
 
-    Returns a list of row dicts with ``family``, ``setting`` (str), ``axis`` (``"scale"`` or
+    Returns a list of row dicts with ``family`` (the grid's name), ``setting`` (str), ``axis`` (``"scale"`` or
     ``"aspect"``), ``bin``, ``targets``, ``positives`` (mean per target), ``no_positive`` (share
     of targets without any positive), ``pos_iou``, ``pos_centerness`` (means over targets with
     positives) and ``entropy`` (mean label entropy, bits per trained sample).
     """
     scale, aspect = bin_index(boxes)
     rows = []
-    for family in families:
-        values = results[family.name]
-        for s, setting in enumerate(family.settings()):
+    for grid in grids:
+        values = results[grid.name]
+        for s, setting in enumerate(grid.settings()):
             name = ", ".join(f"{k}={v}" for k, v in setting.items())
             per_box = values[s]
             for axis, index, edges in (("scale", scale, SCALE_BINS), ("aspect", aspect, ASPECT_BINS)):
@@ -236,7 +230,7 @@ def summarize(boxes, results, families):
                         continue
                     has = chosen[:, 0] > 0
                     rows.append(dict(
-                        family=family.name, setting=name, axis=axis, bin=label, targets=int(len(chosen)),
+                        family=grid.name, setting=name, axis=axis, bin=label, targets=int(len(chosen)),
                         positives=float(chosen[:, 0].mean()), no_positive=float(1 - has.mean()),
                         pos_iou=float(chosen[has, 1].mean()) if has.any() else float("nan"),
                         pos_centerness=float(chosen[has, 2].mean()) if has.any() else float("nan"),

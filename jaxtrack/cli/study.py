@@ -68,7 +68,7 @@ def run(args):
         frame_boxes = study.synthetic_frame_boxes(args.boxes, rng)
         source = "synthetic shapes, aspect 1/5..5"
     boxes = study.search_crop_boxes(frame_boxes, rng, scale_change=args.scale_change)
-    families = study.default_families(args.grid)
+    families = study.default_grids(args.grid)
     settings = sum(len(f.settings()) for f in families)
     print(f"study: {len(boxes)} boxes x {settings} settings in one compiled call ...", flush=True)
     start = time.perf_counter()

@@ -50,9 +50,9 @@ def run(args):
                distributed=args.distributed)  # before anything starts JAX's backend
 
     from jaxtrack.config import load_config
-    from jaxtrack.train.trainer import train_and_evaluate
+    from jaxtrack.train.trainer import train
 
     config = load_config(args.config, args.set)
-    result = train_and_evaluate(config, args.workdir, resume_step=args.resume_step, progress=not args.no_progress)
+    result = train(config, args.workdir, resume_step=args.resume_step, progress=not args.no_progress)
     metrics = ", ".join(f"{k}={v:.4g}" for k, v in result["metrics"].items())
     print(f"train: finished at step {result['step']} ({metrics})")

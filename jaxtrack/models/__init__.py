@@ -16,11 +16,14 @@ from jaxtrack.models.checkpoint import load, save
 from jaxtrack.models.convert import (SOURCES, TORCHVISION_PIXELS, convert, graft_backbone,
                                      pretrained_variables)
 from jaxtrack.models.losses import CLS_LOSSES, OBJECTIVES, make_objective
-from jaxtrack.models.registry import MODELS, abstract_variables, build, build_named
+from jaxtrack.models.catalog import (MODELS, abstract_outputs, abstract_variables, build, build_named,
+                                     init_variables)
+from jaxtrack.models.families import FAMILIES, Family, family_of
 from jaxtrack.models.siamese import SiameseModel
 
 __all__ = [
-    "BACKBONES", "CLS_LOSSES", "MODELS", "OBJECTIVES", "SOURCES", "SiameseModel",
-    "TORCHVISION_PIXELS", "abstract_variables", "build", "build_named", "convert",
+    "BACKBONES", "CLS_LOSSES", "FAMILIES", "Family", "MODELS", "OBJECTIVES", "SOURCES", "SiameseModel",
+    "TORCHVISION_PIXELS", "abstract_outputs", "abstract_variables", "build", "build_named", "convert",
+    "family_of", "init_variables",
     "graft_backbone", "load", "make_objective", "pretrained_variables", "save",
 ]

@@ -5,7 +5,7 @@ Layout of a model directory::
     DST/jaxtrack_model.json   {"format": "jaxtrack-model", "version": 1, "model": NAME, "config": {...}}
     DST/variables/            Orbax StandardCheckpointer checkpoint of {"params", "batch_stats"}
 
-``load`` rebuilds the module from the JSON (:func:`jaxtrack.models.registry.build_named`) and
+``load`` rebuilds the module from the JSON (:func:`jaxtrack.models.catalog.build_named`) and
 restores the variables into its abstract tree, so shapes are checked on the way in.
 """
 
@@ -18,7 +18,8 @@ import jax
 import orbax.checkpoint as ocp
 
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.models.registry import abstract_variables, build_named, config_dict
+from jaxtrack.config import plain_dict
+from jaxtrack.models.catalog import abstract_variables, build_named
 
 METADATA = "jaxtrack_model.json"
 FORMAT, VERSION = "jaxtrack-model", 1
@@ -35,13 +36,13 @@ def save(path, model_name, config, variables):
     path = pathlib.Path(path).absolute()
     if path.exists():
         raise JaxtrackError(f"{path} exists; choose a new directory for the model")
-    config = config_dict(config or {})
+    config = plain_dict(config or {}, 'model config')
     metadata = {"format": FORMAT, "version": VERSION, "model": model_name, "config": config}
     try:
         json.dumps(metadata)
     except TypeError as error:
         raise JaxtrackError(f"model config must be JSON-serialisable: {error}") from None
-    _check_shapes(variables, abstract_variables(build_named(model_name, config), model_name), model_name, config)
+    _check_shapes(variables, abstract_variables(build_named(model_name, config)), model_name, config)
     path.mkdir(parents=True)
     with ocp.StandardCheckpointer() as checkpointer:
         checkpointer.save(path / "variables", variables)
@@ -81,7 +82,7 @@ def load(path):
                             f"{metadata.get('format')!r} version {metadata.get('version')!r}")
     name = metadata.get("model")
     model = build_named(name, metadata.get("config") or {})
-    abstract = abstract_variables(model, name)
+    abstract = abstract_variables(model)
     try:
         with ocp.StandardCheckpointer() as checkpointer:
             variables = checkpointer.restore(path / "variables", abstract)

@@ -33,9 +33,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxtrack.config import plain_dict
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.models.backbones import BACKBONES
-from jaxtrack.models.registry import abstract_variables, build_named
+from jaxtrack.models.catalog import abstract_variables, build_named, init_variables
 from jaxtrack.models.torch_pickle import UnsupportedCheckpoint, read_state_dict
 
 TORCHVISION_PIXELS = {"pixel_mean": (123.675, 116.28, 103.53),
@@ -48,7 +49,7 @@ class Source:
     """How a checkpoint's keys map onto a jaxtrack model or backbone.
 
     Attributes:
-      target: a model or backbone name (:func:`jaxtrack.models.registry.build_named`).
+      target: a model or backbone name (:func:`jaxtrack.models.catalog.build_named`).
       rename: jaxtrack module path prefix -> checkpoint key prefix (longest match wins).
       underscore: prefix every module name with ``_`` (the EfficientNet port's naming).
       transposed: checkpoint keys of ``ConvTranspose2d`` weights (in, out, kh, kw).
@@ -173,7 +174,7 @@ def convert(name, state_dict_or_path, config=None):
     source = SOURCES[name]
     state = load_state_dict(state_dict_or_path)
     model = build_named(source.target, config)
-    abstract = abstract_variables(model, source.target)
+    abstract = abstract_variables(model)
 
     leaves, used = {}, set()
     missing, mismatched = [], []
@@ -265,7 +266,7 @@ def pretrained_variables(model, pretrained, key):
     Raises:
       JaxtrackError: the source is not a backbone of the model's kind, or the weights do not fit.
     """
-    pretrained = dict(pretrained.to_dict() if hasattr(pretrained, "to_dict") else pretrained)
+    pretrained = plain_dict(pretrained, "pretrained")
     kind, path = pretrained.get("kind"), pretrained.get("path")
     source = SOURCES.get(kind)
     if source is None or source.target not in BACKBONES:
@@ -276,7 +277,4 @@ def pretrained_variables(model, pretrained, key):
                             f"model has {type(model.backbone).__name__}")
     _, backbone_variables = convert(kind, path or default_checkpoint(kind),
                                     backbone_config(model.backbone))
-    template = jnp.zeros((1, 127, 127, 3), jnp.float32)
-    search = jnp.zeros((1, 255, 255, 3), jnp.float32)
-    variables = jax.jit(model.init)(key, template, search)
-    return graft_backbone(variables, backbone_variables)
+    return graft_backbone(init_variables(model, key), backbone_variables)

@@ -1,7 +1,7 @@
 """Training losses, pure and unweighted: each takes model outputs and a batched
 :class:`jaxtrack.assign.Labels` (fields (B, N, ...)) and returns a scalar; :func:`losses` returns
-the dict of named terms for a model's outputs. Weighting the terms (pysot: cls 1.0, loc 1.2;
-SiamCAR: 1/3/1) is the trainer's job.
+the dict of a model family's named terms; :func:`make_objective` weights them (pysot: cls 1.0,
+loc 1.2; SiamCAR: 1/3/1).
 
 Reductions follow the reference code: statistics are pooled over the whole batch, and a term with
 no sample to average over is 0 (pysot returns 0 for an empty selection).
@@ -12,7 +12,11 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-CLS_LOSSES = ("ce", "focal", "qfl")
+from jaxtrack.config import plain_dict
+from jaxtrack.errors import JaxtrackError
+from jaxtrack.models.families import FAMILIES
+from jaxtrack.registry import Registry
+
 QUALITY_REGIONS = ("positive", "inside")
 
 
@@ -124,75 +128,92 @@ def quality_map_loss(quality_logits, ltrb, labels, *, region="positive"):
     return masked_mean(binary_cross_entropy(quality_logits, iou), selected)
 
 
-def losses(outputs, labels, *, cls_loss="ce", focal_alpha=0.25, focal_gamma=2.0, qfl_beta=2.0,
-           quality_region="positive"):
-    """Every loss term that ``outputs`` call for -> dict of scalars.
+CLS_LOSSES = Registry("classification loss")
+CLS_LOSSES.register("ce")(lambda logits, labels, **_: cross_entropy(logits, labels))
+CLS_LOSSES.register("focal")(lambda logits, labels, *, focal_alpha, focal_gamma, **_: sigmoid_focal_loss(
+    logits, labels, alpha=focal_alpha, gamma=focal_gamma))
+CLS_LOSSES.register("qfl")(lambda logits, labels, *, qfl_beta, **_: quality_focal_loss(logits, labels, beta=qfl_beta))
+"""``cls_loss`` by name: pysot/SiamCAR cross-entropy, focal, or quality focal on ``labels.soft``."""
 
-    ``cls`` (:data:`CLS_LOSSES`: pysot/SiamCAR cross-entropy, focal, or quality focal on
-    ``labels.soft``); ``loc``: weighted L1 on ``loc`` deltas (RPN) or the IoU loss on ``ltrb``
-    (CAR); ``cen``: centerness BCE; ``quality``: :func:`quality_map_loss`.
+REGRESSION_LOSSES = {"loc": weighted_l1, "ltrb": iou_loss}
+"""The box loss of a family's regression output: pysot's weighted L1 on deltas, SiamCAR's IoU loss
+on ``(l, t, r, b)``."""
+
+LOSS_TERMS = Registry("loss term")
+LOSS_TERMS.register("cls")(lambda outputs, labels, family, options: CLS_LOSSES.get(options["cls_loss"])(
+    outputs["cls"], labels, **options))
+LOSS_TERMS.register("loc")(lambda outputs, labels, family, options: REGRESSION_LOSSES[family.regression](
+    outputs[family.regression], labels))
+LOSS_TERMS.register("cen")(lambda outputs, labels, family, options: centerness_loss(outputs["cen"], labels))
+LOSS_TERMS.register("quality")(lambda outputs, labels, family, options: quality_map_loss(
+    outputs["quality"], outputs["ltrb"], labels, region=options["quality_region"]))
+"""Term name -> ``term(outputs, labels, family, options)``; a family lists its terms
+(:attr:`jaxtrack.models.families.Family.loss_terms`)."""
+
+
+def losses(outputs, labels, family, *, cls_loss="ce", focal_alpha=0.25, focal_gamma=2.0, qfl_beta=2.0,
+           quality_region="positive"):
+    """Every loss term of ``family`` (a :class:`jaxtrack.models.families.Family` or its name) ->
+    dict of scalars.
+
+    ``cls`` (:data:`CLS_LOSSES`); ``loc``: weighted L1 on ``loc`` deltas (SiamRPN++) or the IoU
+    loss on ``ltrb`` (SiamCAR, SiamLA); ``cen``: centerness BCE; ``quality``:
+    :func:`quality_map_loss`.
 
     Raises:
-      ValueError: unknown ``cls_loss``, or labels whose sample count does not match the outputs
-        (anchor labels for a point model, or another score size).
+      ValueError: labels whose sample count does not match the outputs (anchor labels for a
+        point model, or another score size).
+      JaxtrackError: unknown ``cls_loss`` or family.
     """
+    family = FAMILIES.get(family) if isinstance(family, str) else family
     if labels.cls.shape != outputs["cls"].shape[:-1]:
         raise ValueError(f"losses: labels for {labels.cls.shape} samples do not match the "
                          f"model's {outputs['cls'].shape[:-1]} (anchors vs points, or score size?)")
-    if cls_loss == "ce":
-        terms = {"cls": cross_entropy(outputs["cls"], labels)}
-    elif cls_loss == "focal":
-        terms = {"cls": sigmoid_focal_loss(outputs["cls"], labels, alpha=focal_alpha,
-                                           gamma=focal_gamma)}
-    elif cls_loss == "qfl":
-        terms = {"cls": quality_focal_loss(outputs["cls"], labels, beta=qfl_beta)}
-    else:
-        raise ValueError(f"losses: unknown cls_loss {cls_loss!r}; choose one of {CLS_LOSSES}")
-    if "loc" in outputs:
-        terms["loc"] = weighted_l1(outputs["loc"], labels)
-    if "ltrb" in outputs:
-        terms["loc"] = iou_loss(outputs["ltrb"], labels)
-    if "cen" in outputs:
-        terms["cen"] = centerness_loss(outputs["cen"], labels)
-    if "quality" in outputs:
-        terms["quality"] = quality_map_loss(outputs["quality"], outputs["ltrb"], labels,
-                                            region=quality_region)
-    return terms
+    options = dict(cls_loss=cls_loss, focal_alpha=focal_alpha, focal_gamma=focal_gamma, qfl_beta=qfl_beta,
+                   quality_region=quality_region)
+    CLS_LOSSES.get(cls_loss)  # a clear error before tracing
+    return {name: LOSS_TERMS.get(name)(outputs, labels, family, options) for name in family.loss_terms}
 
 
 OBJECTIVES = {
-    "rpn": {"cls_loss": "ce", "weights": {"cls": 1.0, "loc": 1.2}},
-    "car": {"cls_loss": "ce", "weights": {"cls": 1.0, "loc": 3.0, "cen": 1.0}},
+    "siamrpn": {"cls_loss": "ce", "weights": {"cls": 1.0, "loc": 1.2}},
+    "siamcar": {"cls_loss": "ce", "weights": {"cls": 1.0, "loc": 3.0, "cen": 1.0}},
     "siamla": {"cls_loss": "qfl", "weights": {"cls": 1.0, "loc": 3.0, "cen": 1.0, "quality": 1.0}},
 }
-"""Named presets: pysot's SiamRPN++ (cls 1.0, loc 1.2), SiamCAR (1/3/1), and SiamLA's
-reconstruction (quality focal loss on LADL/LALS soft labels, SiamCAR's box terms, the IoU map)."""
+"""Named presets, one per family: pysot's SiamRPN++ (cls 1.0, loc 1.2), SiamCAR (1/3/1), and
+SiamLA's reconstruction (quality focal loss on LADL/LALS soft labels, SiamCAR's box terms, the IoU
+map)."""
 
 
-def make_objective(config):
+def make_objective(config, family):
     """``objective(outputs, labels) -> dict`` of :func:`losses` terms plus their weighted
-    ``total``, from ``{"name": preset, **overrides}`` (overrides: ``cls_loss``, ``weights``, and
-    the keyword options of :func:`losses`).
+    ``total``, for a model of ``family`` (a :class:`jaxtrack.models.families.Family` or its name).
+
+    Args:
+      config: ``{"name": preset, **overrides}`` (dict or ConfigDict; overrides: ``cls_loss``,
+        ``weights``, and the keyword options of :func:`losses`); without ``name``, the family's
+        own preset.
 
     Raises:
-      ValueError: unknown preset or option, or a weight for a term the outputs do not have
-        (checked when the objective first runs).
+      JaxtrackError: unknown preset or option, or weights that are not the family's loss terms.
     """
-    config = dict(config.to_dict() if hasattr(config, "to_dict") else config)
-    name = config.pop("name", None)
+    family = FAMILIES.get(family) if isinstance(family, str) else family
+    config = plain_dict(config or {}, "loss config")
+    name = config.pop("name", None) or family.objective
     if name not in OBJECTIVES:
-        raise ValueError(f"loss config: unknown name {name!r}; choose one of {sorted(OBJECTIVES)}")
+        raise JaxtrackError(f"loss config: unknown name {name!r}; choose one of {sorted(OBJECTIVES)}")
     options = {**OBJECTIVES[name], **config}
     weights = dict(options.pop("weights"))
     unknown = set(options) - {"cls_loss", "focal_alpha", "focal_gamma", "qfl_beta", "quality_region"}
     if unknown:
-        raise ValueError(f"loss config {name!r}: unknown options {sorted(unknown)}")
+        raise JaxtrackError(f"loss config {name!r}: unknown options {sorted(unknown)}")
+    CLS_LOSSES.get(options.get("cls_loss", "ce"))
+    if set(weights) != set(family.loss_terms):
+        raise JaxtrackError(f"loss {name!r}: weights for {sorted(weights)} but a {family.name} model's loss "
+                            f"terms are {sorted(family.loss_terms)}")
 
     def objective(outputs, labels):
-        terms = losses(outputs, labels, **options)
-        if set(weights) != set(terms):
-            raise ValueError(f"loss {name!r}: weights for {sorted(weights)} but the model's outputs "
-                             f"give the terms {sorted(terms)}")
+        terms = losses(outputs, labels, family, **options)
         terms["total"] = sum(weights[key] * value for key, value in terms.items())
         return terms
 

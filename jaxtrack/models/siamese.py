@@ -27,11 +27,14 @@ class SiameseModel(nn.Module):
     Attributes:
       backbone: a module ``(crops, train) -> tuple of stride-8 maps``.
       head: a module ``(template_maps, search_maps, search_size, train) -> dict``.
+      family: the head's family, a name in :data:`jaxtrack.models.families.FAMILIES`; it
+        decides the sample grid, losses, labels and post-processing.
       neck: optional module ``(maps, crop, train) -> maps``; ``crop`` is True for the template.
     """
 
     backbone: Any
     head: Any
+    family: str
     neck: Any = None
     pixel_mean: tuple = (0.0, 0.0, 0.0)
     pixel_std: tuple = (1.0, 1.0, 1.0)

@@ -14,8 +14,6 @@ import jax.numpy as jnp
 
 from jaxtrack.errors import JaxtrackError
 
-FAMILIES = ("rpn", "car", "la")
-
 
 class Hyper(NamedTuple):
     """Tracker hyperparameters (a pytree of float32 scalars: changing them does not recompile).
@@ -50,18 +48,19 @@ _CAR = {  # SiamCAR HP_SEARCH [lr, penalty_k, window_lr] per benchmark; "default
     "lasot": Hyper(penalty_k=0.04, window_influence=0.3, lr=0.33),
     "default": Hyper(penalty_k=0.04, window_influence=0.44, lr=0.4),
 }
-PARAMS = {"rpn": _RPN, "car": _CAR, "la": {k: v._replace(quality_exponent=1.0) for k, v in _CAR.items()}}
-"""family -> set name -> :class:`Hyper`."""
+SETS = {"siamrpn": _RPN, "siamcar": _CAR,
+        "siamla": {k: v._replace(quality_exponent=1.0) for k, v in _CAR.items()}}
+"""Model family -> set name -> :class:`Hyper`."""
 
-SEARCH_SIZES = {("rpn", "alex"): 287}
+SEARCH_SIZES = {("siamrpn", "alex"): 287}
 """Sets that track on a search crop other than 255 pixels."""
 
 DEFAULTS = {  # family -> benchmark -> set used when none is named
-    "rpn": {"otb": "otb"},
-    "car": {"otb": "otb", "uav123": "uav123", "lasot": "lasot", "got10k": "got10k"},
+    "siamrpn": {"otb": "otb"},
+    "siamcar": {"otb": "otb", "uav123": "uav123", "lasot": "lasot", "got10k": "got10k"},
 }
-DEFAULTS["la"] = DEFAULTS["car"]  # SiamLA tracks with SiamCAR's sets
-FALLBACK = {"rpn": "vot", "car": "default", "la": "default"}
+DEFAULTS["siamla"] = DEFAULTS["siamcar"]  # SiamLA tracks with SiamCAR's sets
+FALLBACK = {"siamrpn": "vot", "siamcar": "default", "siamla": "default"}
 
 
 def select(family, name=None, benchmark=None):
@@ -71,10 +70,10 @@ def select(family, name=None, benchmark=None):
     Raises:
       JaxtrackError: unknown family or set name (the message lists the known sets).
     """
-    if family not in PARAMS:
-        raise JaxtrackError(f"unknown tracker family {family!r}; known: {', '.join(FAMILIES)}")
+    if family not in SETS:
+        raise JaxtrackError(f"unknown model family {family!r}; known: {', '.join(SETS)}")
     if name is None:
         name = DEFAULTS[family].get(benchmark, FALLBACK[family])
-    if name not in PARAMS[family]:
-        raise JaxtrackError(f"unknown {family} parameter set {name!r}; known: {', '.join(PARAMS[family])}")
-    return name, PARAMS[family][name]
+    if name not in SETS[family]:
+        raise JaxtrackError(f"unknown {family} hyperparameter set {name!r}; known: {', '.join(SETS[family])}")
+    return name, SETS[family][name]

@@ -3,7 +3,8 @@
 Pure functions of one frame's network outputs (batch axis removed) in the sample order of
 :mod:`jaxtrack.assign.geometry`; all boxes and sizes are in search-crop pixels unless named
 ``frame``. Each selector returns the chosen target centre and size in the crop, the size
-smoothing rate ``lr`` and a confidence; :mod:`jaxtrack.track.siamese` maps them back to the frame.
+smoothing rate ``lr`` and a confidence; :mod:`jaxtrack.track.siamese_tracker` maps them back to
+the frame. :data:`SELECTORS` holds each model family's selector.
 
 References (read, not copied): pysot ``pysot/tracker/siamrpn_tracker.py`` and SiamCAR
 ``pysot/tracker/siamcar_tracker.py``.
@@ -15,7 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxtrack.assign.labels import decode
+from jaxtrack.assign import decode
+from jaxtrack.registry import Registry
 
 
 def change(ratio):
@@ -150,3 +152,34 @@ def car_select(score, cen, ltrb, points, window, prev_size, scale, penalty_k, wi
     frame_size = size / scale
     penalty = size_penalty(frame_size[0], frame_size[1], prev_size[0], prev_size[1], penalty_k)
     return centre, size, penalty * score_up[row, col] * lr, score_up[row, col]
+
+
+def select_siamrpn(outputs, hyper, geometry, prev_size, scale):
+    """pysot's post-processing of ``outputs`` (``cls``, ``loc``) -> :func:`rpn_select`'s values."""
+    return rpn_select(outputs["cls"], outputs["loc"], geometry.samples, geometry.window, prev_size,
+                      hyper.penalty_k, hyper.window_influence, hyper.lr)
+
+
+def select_siamcar(outputs, hyper, geometry, prev_size, scale, score=None):
+    """SiamCAR's post-processing of ``outputs`` (``cls``, ``cen``, ``ltrb``) -> :func:`car_select`'s
+    values; ``score`` replaces the classification probability (SiamLA)."""
+    score = fg_probability(outputs["cls"]) if score is None else score
+    return car_select(score, outputs["cen"], outputs["ltrb"], geometry.samples, geometry.window, prev_size, scale,
+                      hyper.penalty_k, hyper.window_influence, hyper.lr, stride=geometry.stride,
+                      exemplar_size=geometry.exemplar_size, region_s=geometry.region_s, region_l=geometry.region_l)
+
+
+def select_siamla(outputs, hyper, geometry, prev_size, scale):
+    """SiamCAR's post-processing on SiamLA's score ``cls * sigmoid(quality) ** quality_exponent``."""
+    score = fg_probability(outputs["cls"]) * jax.nn.sigmoid(outputs["quality"]) ** hyper.quality_exponent
+    return select_siamcar(outputs, hyper, geometry, prev_size, scale, score=score)
+
+
+SELECTORS = Registry("post-processing")
+SELECTORS.register("siamrpn")(select_siamrpn)
+SELECTORS.register("siamcar")(select_siamcar)
+SELECTORS.register("siamla")(select_siamla)
+"""Model family (:data:`jaxtrack.models.FAMILIES`) -> ``select(outputs, hyper, geometry,
+prev_size, scale) -> (centre, size, lr, score)`` in crop pixels."""
+MIN_SIZES = {"siamrpn": 10.0, "siamcar": 0.0, "siamla": 0.0}
+"""Smallest tracked width/height in frame pixels per family (pysot clamps at 10, SiamCAR not)."""

@@ -14,16 +14,11 @@ import numpy as np
 import optax
 from jax.sharding import NamedSharding, PartitionSpec
 
-from jaxtrack.assign import decode
-from jaxtrack.assign.labels import NEGATIVE, POSITIVE
+from jaxtrack.assign import NEGATIVE, POSITIVE, decode
+from jaxtrack.models import family_of, init_variables
 from jaxtrack.train.optim import BACKBONE, FROZEN
 
 BATCH_AXIS = "data"
-
-
-def regression_output(outputs):
-    """The name of the box-regression output of a model's output dict."""
-    return "loc" if "loc" in outputs else "ltrb"
 
 
 def make_train_step(model, labeler, objective, optimizer, samples, *, groups=None, train_backbone=True):
@@ -31,7 +26,7 @@ def make_train_step(model, labeler, objective, optimizer, samples, *, groups=Non
 
     Args:
       model: a :class:`jaxtrack.models.siamese.SiameseModel`.
-      labeler: from :func:`jaxtrack.train.labels.make_labeler`.
+      labeler: from :func:`jaxtrack.train.labeler.make_labeler`.
       objective: ``objective(outputs, labels) -> dict`` of loss terms with ``"total"``.
       optimizer: an optax transformation.
       samples: (N, 4) anchors or (N, 2) points of the model's score map.
@@ -43,7 +38,7 @@ def make_train_step(model, labeler, objective, optimizer, samples, *, groups=Non
     (B, 4) xyxy search-crop pixels, ``negative`` (B,) bool.
     """
     samples = jnp.asarray(samples, jnp.float32)
-
+    regression = family_of(model).regression
     held = {FROZEN} if train_backbone else {FROZEN, BACKBONE}
 
     def hold_constant(params):
@@ -56,7 +51,7 @@ def make_train_step(model, labeler, objective, optimizer, samples, *, groups=Non
         template = batch["template"].astype(jnp.float32)
         search = batch["search"].astype(jnp.float32)
         outputs, updates = model.apply(variables, template, search, train=True, mutable=["batch_stats"])
-        pred_boxes = decode(samples, jax.lax.stop_gradient(outputs[regression_output(outputs)]))
+        pred_boxes = decode(samples, jax.lax.stop_gradient(outputs[regression]))
         labels = labeler(batch["box"].astype(jnp.float32), batch["negative"], key, pred_boxes)
         terms = objective(outputs, labels)
         counts = {"positives": jnp.mean(jnp.sum(labels.cls == POSITIVE, axis=-1).astype(jnp.float32)),
@@ -82,9 +77,7 @@ def init_state(model, optimizer, key, *, variables=None):
     """A fresh train state; ``variables`` (e.g. with pretrained weights) override the random init."""
     init_key, train_key = jax.random.split(key)
     if variables is None:
-        template = jnp.zeros((1, 127, 127, 3), jnp.float32)
-        search = jnp.zeros((1, 255, 255, 3), jnp.float32)
-        variables = model.init(init_key, template, search)
+        variables = init_variables(model, init_key)
     params = variables["params"]
     return {"step": jnp.zeros((), jnp.int32), "params": params,
             "batch_stats": variables.get("batch_stats", {}), "opt_state": optimizer.init(params),

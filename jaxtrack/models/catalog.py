@@ -18,6 +18,7 @@ import inspect
 import jax
 import jax.numpy as jnp
 
+from jaxtrack.config import plain_dict
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.models.alexnet import AlexNetLegacy
 from jaxtrack.models.backbones import BACKBONES, SmallNet
@@ -40,13 +41,14 @@ SMALL_PIXELS = {"pixel_mean": (127.0, 127.0, 127.0), "pixel_std": (128.0, 128.0,
 
 def _rpn(backbone, *, channels, center_size, anchor_num, weighted, pixels=None):
     return SiameseModel(backbone=backbone, neck=AdjustAll(channels, center_size),
-                        head=MultiRPN(anchor_num, channels, weighted), **(pixels or {}))
+                        head=MultiRPN(anchor_num, channels, weighted), family="siamrpn", **(pixels or {}))
 
 
 def _car(backbone, *, channels, center_size, num_convs, groups, quality=None, pixels=None):
+    """A CAR head: the ``siamcar`` family, or ``siamla`` with a quality branch."""
     head = CARHead(channels, num_convs, groups, quality=quality)
     return SiameseModel(backbone=backbone, neck=AdjustAll(channels, center_size), head=head,
-                        **(pixels or {}))
+                        family="siamcar" if quality is None else "siamla", **(pixels or {}))
 
 
 @MODELS.register("siamrpnpp_r50")
@@ -60,7 +62,7 @@ def siamrpnpp_r50(frozen_bn=True, channels=256, anchor_num=5, weighted=True):
 def siamrpn_alex(frozen_bn=True, width_mult=1.0, anchor_num=5, hidden=256):
     """pysot's ``siamrpn_alex_dwxcorr``: AlexNetLegacy, no neck, one DepthwiseRPN."""
     return SiameseModel(backbone=AlexNetLegacy(width_mult, frozen_bn),
-                        head=DepthwiseRPN(anchor_num, hidden))
+                        head=DepthwiseRPN(anchor_num, hidden), family="siamrpn")
 
 
 @MODELS.register("siamcar_r50")
@@ -102,7 +104,6 @@ def siamla_lite0(frozen_bn=True, channels=128, num_convs=2, groups=32, levels=(3
                 num_convs=num_convs, groups=groups, quality=quality, pixels=TFLITE_PIXELS)
 
 
-
 @MODELS.register("siamrpn_small")
 def siamrpn_small(frozen_bn=False, channels=32, anchor_num=5, weighted=True, widths=(16, 32, 64)):
     """Tiny SiamRPN++-style model on :class:`SmallNet` (tests, smoke runs)."""
@@ -126,15 +127,6 @@ def siamla_small(frozen_bn=False, channels=32, num_convs=1, groups=8, widths=(16
                 groups=groups, quality=quality, pixels=SMALL_PIXELS)
 
 
-def config_dict(config):
-    """A dict or ml_collections ConfigDict -> a plain dict (a copy)."""
-    if hasattr(config, "to_dict"):
-        config = config.to_dict()
-    if not isinstance(config, dict):
-        raise JaxtrackError(f"model config must be a dict or ConfigDict, got {type(config).__name__}")
-    return dict(config)
-
-
 def frozen(value):
     """Lists (e.g. from JSON) -> tuples, recursively: module fields must be hashable."""
     if isinstance(value, (list, tuple)):
@@ -155,7 +147,7 @@ def build(config):
     Raises:
       JaxtrackError: no or unknown ``name``, or keys the factory does not take.
     """
-    config = {key: frozen(value) for key, value in config_dict(config).items()}
+    config = {key: frozen(value) for key, value in plain_dict(config, 'model config').items()}
     name = config.pop("name", None)
     if name not in MODELS:
         raise JaxtrackError(f"model config: unknown or missing name {name!r}; known: "
@@ -172,7 +164,7 @@ def build(config):
 def build_named(name, config=None):
     """A model (:data:`MODELS`) or a bare backbone (:data:`BACKBONES`) by name, with keyword
     arguments ``config`` (dict or ConfigDict, without ``name``)."""
-    config = {key: frozen(value) for key, value in config_dict(config or {}).items()}
+    config = {key: frozen(value) for key, value in plain_dict(config or {}, 'model config').items()}
     if name in MODELS:
         return build({"name": name, **config})
     if name in BACKBONES:
@@ -182,12 +174,32 @@ def build_named(name, config=None):
                         f" backbones: {', '.join(BACKBONES.names())}")
 
 
-def abstract_variables(model, name):
-    """Shapes and dtypes of the variables of ``model`` (built by :func:`build_named` from
-    ``name``), traced on 127/255 crops without computing anything."""
-    key = jax.random.key(0)
-    template = jax.ShapeDtypeStruct((1, 127, 127, 3), jnp.float32)
-    if name in MODELS:
-        search = jax.ShapeDtypeStruct((1, 255, 255, 3), jnp.float32)
-        return jax.eval_shape(model.init, key, template, search)
-    return jax.eval_shape(model.init, key, template)
+def example_crops(search_size=255, exemplar_size=127, *, batch=1):
+    """Abstract float32 NHWC ``(template, search)`` crops for tracing a model: shapes only."""
+    return (jax.ShapeDtypeStruct((batch, exemplar_size, exemplar_size, 3), jnp.float32),
+            jax.ShapeDtypeStruct((batch, search_size, search_size, 3), jnp.float32))
+
+
+def model_inputs(model, search_size=255):
+    """The abstract inputs of ``model``: both crops for a Siamese model, the template crop for a
+    bare backbone."""
+    template, search = example_crops(search_size)
+    return (template, search) if isinstance(model, SiameseModel) else (template,)
+
+
+def abstract_variables(model):
+    """Shapes and dtypes of the variables of ``model`` (a Siamese model or a bare backbone),
+    traced on 127/255 crops without computing anything."""
+    return jax.eval_shape(model.init, jax.random.key(0), *model_inputs(model))
+
+
+def abstract_outputs(model, variables=None, search_size=255):
+    """Shapes and dtypes of a Siamese model's output dict on ``search_size`` crops."""
+    variables = abstract_variables(model) if variables is None else variables
+    return jax.eval_shape(model.apply, variables, *example_crops(search_size))
+
+
+def init_variables(model, key):
+    """Freshly initialised variables of ``model`` (random weights from ``key``)."""
+    zeros = [jnp.zeros(x.shape, x.dtype) for x in model_inputs(model)]
+    return jax.jit(model.init)(key, *zeros)

@@ -11,49 +11,33 @@ import jax
 import jax.numpy as jnp
 
 from jaxtrack import boxes as bx
-from jaxtrack.assign import ASSIGNERS, center_region, dla, fixed_iou, ladl, lals
-from jaxtrack.assign.labels import Labels
+from jaxtrack.assign import ASSIGNERS, Labels, lals
+from jaxtrack.config import plain_dict
 from jaxtrack.errors import JaxtrackError
 
 LALS_MEASURES = ("iou", "centerness", "pred_iou")
-
-
-def _one_box(name, options, samples):
-    """``fn(gt, negative, key, pred_boxes) -> Labels`` for one box."""
-    if name == "fixed_iou":
-        if samples.shape[-1] != 4:
-            raise JaxtrackError("assigner fixed_iou needs an anchor-based model (e.g. siamrpn*)")
-        return lambda gt, negative, key, pred: fixed_iou(samples, gt, key, negative=negative, **options)
-    if name == "center_region":
-        return lambda gt, negative, key, pred: center_region(samples, gt, negative=negative, **options)
-    if name == "dla":
-        if "k" not in options or "statistic" not in options:
-            raise JaxtrackError("assigner dla needs k and statistic (e.g. k=9, statistic='virtual_iou')")
-        subsampled = options.get("pos_num") is not None
-        return lambda gt, negative, key, pred: dla(
-            samples, gt, negative=negative, pred_boxes=pred if options["statistic"] == "pred_iou" else None,
-            key=key if subsampled else None, **options)
-    if name == "ladl":
-        return lambda gt, negative, key, pred: ladl(samples, gt, pred, negative=negative, **options)
-    raise JaxtrackError(f"unknown assigner {name!r}; choose one of {', '.join(ASSIGNERS.names())}")
 
 
 def make_labeler(config, samples):
     """Batched labelling function from an assigner config.
 
     Args:
-      config: dict (or ConfigDict) ``{"name": ..., **assigner keyword arguments}``, optionally with
-        ``"lals": {"eps": ..., "measure": "iou" | "centerness" | "pred_iou"}`` applied after it.
+      config: dict (or ConfigDict) ``{"name": a rule of :data:`jaxtrack.assign.ASSIGNERS`, **its
+        options}``, optionally with ``"lals": {"eps": ..., "measure": "iou" | "centerness" |
+        "pred_iou"}`` applied after it.
       samples: (N, 4) anchors or (N, 2) points of the model's score map.
     Returns:
       ``labeler(boxes (B, 4), negative (B,), key, pred_boxes (B, N, 4)) -> Labels`` with a leading
       batch axis. ``pred_boxes`` are treated as constants.
+
+    Raises:
+      JaxtrackError: unknown rule or options, or a rule for the other sample kind.
     """
-    options = dict(config.to_dict() if hasattr(config, "to_dict") else config)
-    name = options.pop("name", None)
+    options = plain_dict(config, "assigner config")
+    rule = ASSIGNERS.get(options.pop("name", None))
     smoothing = options.pop("lals", None)
     samples = jnp.asarray(samples, jnp.float32)
-    assign_one = _one_box(name, options, samples)
+    rule.check(options, samples)
     if smoothing:
         smoothing = dict(smoothing)
         measure = smoothing.pop("measure", "iou")
@@ -61,7 +45,7 @@ def make_labeler(config, samples):
             raise JaxtrackError(f"lals measure must be one of {LALS_MEASURES}, got {measure!r}")
 
     def label_one(gt, negative, key, pred):
-        labels = assign_one(gt, negative, key, pred)
+        labels = rule(samples, gt, key=key, negative=negative, pred_boxes=pred, **options)
         if smoothing:
             quality = bx.iou(pred, gt[None, :]) if measure == "pred_iou" else None
             labels = lals(labels, quality=quality, measure="iou" if quality is not None else measure,

@@ -1,0 +1,84 @@
+"""Shared parts of the experiment configs (the installed package holds none of them).
+
+Every experiment file states its model, label rule, loss, data, batch size and learning-rate
+schedule through :func:`experiment`, then :func:`sized` derives its smaller variants:
+
+- no argument: the paper-scale run as written in the file;
+- ``:lite0``: the CPU-sized counterpart of the model on an ImageNet-pretrained
+  EfficientNet-Lite0 (frozen), 300 synthetic videos, 10 epochs x 100 steps of 32 pairs, warm-up 1
+  epoch, the file's learning rates;
+- ``:small``: the same on the small backbone trained from scratch;
+- ``:smoke``: ``small`` shrunk to 2 epochs x 4 steps of 8 pairs on 4 short videos, for tests.
+
+``jaxtrack train --config experiments/X.py`` puts this folder on the import path while the file
+runs, so experiment files ``import base``.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+SIZES = (None, "lite0", "small", "smoke")
+CPU_MODELS = {  # model -> its CPU-sized counterparts
+    "siamrpnpp_r50": {"lite0": "siamrpn_lite0", "small": "siamrpn_small"},
+    "siamcar_r50": {"lite0": "siamcar_lite0", "small": "siamcar_small"},
+    "siamla_r50": {"lite0": "siamla_lite0", "small": "siamla_small"},
+    "siamcar_lite0": {"lite0": "siamcar_lite0", "small": "siamcar_small"},
+}
+
+
+def pysot_schedule(*, epochs, steps_per_epoch, warmup_epochs, warmup_lr, base_lr, end_lr, backbone_epoch,
+                   trainable_backbone=("layer2", "layer3", "layer4")):
+    """pysot's optimiser around the given schedule: per-epoch geometric warm-up ``warmup_lr`` ->
+    ``base_lr``, log decay to ``end_lr``; SGD momentum 0.9, weight decay 1e-4, gradient clipping
+    at global norm 10; ``trainable_backbone`` layers from ``backbone_epoch`` at 0.1x."""
+    return dict(epochs=epochs, steps_per_epoch=steps_per_epoch, warmup_epochs=warmup_epochs, warmup_lr=warmup_lr,
+                base_lr=base_lr, end_lr=end_lr, momentum=0.9, weight_decay=1e-4, grad_clip=10.0,
+                backbone_epoch=backbone_epoch, backbone_lr_scale=0.1, trainable_backbone=trainable_backbone)
+
+
+def got10k_train(root="data/GOT-10k", frame_range=100):
+    """GOT-10k's training split as the one training source (pysot's mix adds VID, YTB, DET, COCO)."""
+    return dict(kind="got10k", root=root, split="train", frame_range=frame_range, num_use=-1)
+
+
+def synthetic_videos(num_sequences=300, frames=(50, 100), frame_range=50, **options):
+    """Synthetic GOT-10k-format videos generated into the workdir on first use
+    (:func:`jaxtrack.data.synthetic.make_synthetic` options)."""
+    return dict(kind="synthetic", root=None, num_sequences=num_sequences, frames=frames,
+                frame_range=frame_range, num_use=-1, **options)
+
+
+def experiment(*, model, assigner, loss, batch_size, optim, sources, pretrained=None, seed=0, num_workers=8,
+               read_threads=4):
+    """A config: ``model``/``assigner``/``loss`` dicts (``{"name": ..., **options}``), ``optim``
+    (:func:`pysot_schedule`), ``sources`` (a list of data sources), the global ``batch_size``,
+    ``pretrained`` backbone weights; negative pairs 20%, no gray pairs; log every 20 steps,
+    checkpoint every 500, keep 3."""
+    return ml_collections.ConfigDict(dict(
+        seed=seed, model=model, assigner=assigner, loss=loss, pretrained=pretrained, optim=optim,
+        data=dict(batch_size=batch_size, neg=0.2, gray=0.0, num_workers=num_workers, read_threads=read_threads,
+                  sources=sources),
+        log_every=20, checkpoint_every=500, keep_checkpoints=3))
+
+
+def sized(config, size):
+    """``config`` (paper scale) at ``size``, one of :data:`SIZES` (see the module docstring)."""
+    if size not in SIZES:
+        raise ValueError(f"config size must be one of {SIZES}, got {size!r}")
+    if size is None:
+        return config
+    config.model.name = CPU_MODELS[config.model.name]["small" if size == "smoke" else size]
+    config.pretrained = ml_collections.ConfigDict({"kind": "efficientnet_lite0", "path": None}) if size == "lite0" else None
+    config.data.update(dict(batch_size=32, num_workers=0, read_threads=2, sources=[synthetic_videos()]))
+    config.optim.update(dict(epochs=10, steps_per_epoch=100, warmup_epochs=1, backbone_epoch=5,
+                             trainable_backbone=None))
+    config.checkpoint_every = 200
+    if size == "smoke":
+        config.data.batch_size = 8
+        config.data.sources[0].update(dict(num_sequences=4, frames=(12, 12), frame_range=10))
+        config.optim.update(dict(epochs=2, steps_per_epoch=4, warmup_epochs=1, backbone_epoch=1, base_lr=0.01,
+                                 warmup_lr=0.005, end_lr=0.005))
+        config.log_every = 2
+        config.checkpoint_every = 4
+    return config

@@ -1,0 +1,76 @@
+"""The label step of training: rules looked up by name behind one signature, batched."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxtrack import assign
+from jaxtrack.errors import JaxtrackError
+from jaxtrack.train.labeler import make_labeler
+
+ANCHORS, POINTS = jnp.asarray(assign.anchor_grid()), jnp.asarray(assign.point_grid())
+BOXES = jnp.array([[100.0, 96.0, 164.0, 150.0], [80.0, 110.0, 170.0, 140.0], [120.0, 120.0, 131.0, 160.0]])
+NEGATIVE = jnp.array([False, True, False])
+
+
+def _predictions(samples):
+    """Boxes 'predicted' at every sample: the first target, shifted by a sample-dependent amount."""
+    shift = jnp.sin(jnp.arange(samples.shape[0], dtype=jnp.float32))[:, None] * 6.0
+    return jnp.broadcast_to(BOXES[0] + shift, (3, samples.shape[0], 4))
+
+
+CASES = {  # config -> the direct call it stands for, for one box
+    "fixed_iou": ({"name": "fixed_iou", "pos_iou": 0.5}, ANCHORS,
+                  lambda gt, neg, key, pred: assign.fixed_iou(ANCHORS, gt, key, pos_iou=0.5, negative=neg)),
+    "center_region": ({"name": "center_region", "margin": 0.25}, POINTS,
+                      lambda gt, neg, key, pred: assign.center_region(POINTS, gt, margin=0.25, negative=neg)),
+    "dla_points": ({"name": "dla", "k": 9, "statistic": "virtual_iou"}, POINTS,
+                   lambda gt, neg, key, pred: assign.dla(POINTS, gt, k=9, statistic="virtual_iou", negative=neg)),
+    "dla_pred_iou": ({"name": "dla", "k": 16, "statistic": "pred_iou", "keep_best": True}, POINTS,
+                     lambda gt, neg, key, pred: assign.dla(POINTS, gt, k=16, statistic="pred_iou", keep_best=True,
+                                                           pred_boxes=pred, negative=neg)),
+    "dla_subsampled": ({"name": "dla", "k": 45, "statistic": "iou", "pos_num": 4}, ANCHORS,
+                       lambda gt, neg, key, pred: assign.dla(ANCHORS, gt, k=45, statistic="iou", pos_num=4, key=key,
+                                                             negative=neg)),
+    "ladl_lals": ({"name": "ladl", "k": 16, "lals": {"eps": 0.2, "measure": "centerness"}}, POINTS,
+                  lambda gt, neg, key, pred: assign.lals(assign.ladl(POINTS, gt, pred, k=16, negative=neg), eps=0.2,
+                                                         measure="centerness")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_labeler_equals_the_rule_called_directly(case):
+    config, samples, direct = CASES[case]
+    key = jax.random.key(3)
+    pred = _predictions(samples)
+    got = jax.jit(make_labeler(config, samples))(BOXES, NEGATIVE, key, pred)
+    keys = jax.random.split(key, 3)
+    expected = jax.vmap(direct)(BOXES, NEGATIVE, keys, pred)
+    for name, value in got._asdict().items():
+        np.testing.assert_allclose(np.asarray(value), np.asarray(getattr(expected, name)), rtol=1e-6, err_msg=name)
+    assert np.all(np.asarray(got.cls)[1] != assign.POSITIVE)  # the negative pair has no positive
+
+
+@pytest.mark.parametrize("config,samples,message", [
+    ({"name": "atss"}, POINTS, "unknown assigner 'atss'"),
+    ({"name": "dla", "k": 9}, POINTS, "needs statistic"),
+    ({"name": "dla", "k": 9, "statistic": "iou", "topk": 3}, ANCHORS, "unknown options \\['topk'\\]"),
+    ({"name": "fixed_iou"}, POINTS, "needs an anchor-based model"),
+    ({"name": "center_region"}, ANCHORS, "needs a point-based model"),
+    ({"name": "center_region", "lals": {"measure": "area"}}, POINTS, "lals measure"),
+])
+def test_bad_assigner_configs_are_refused_before_tracing(config, samples, message):
+    with pytest.raises(JaxtrackError, match=message):
+        make_labeler(config, samples)
+
+
+def test_every_registered_rule_takes_the_uniform_signature():
+    gt = BOXES[0]
+    for name in assign.ASSIGNERS.names():
+        rule = assign.ASSIGNERS.get(name)
+        samples = ANCHORS if rule.geometry == "anchors" else POINTS
+        options = {"k": 9, "statistic": "centerness"} if "k" in rule.required else {}
+        labels = rule(samples, gt, key=jax.random.key(0), negative=False, pred_boxes=_predictions(samples)[0],
+                      **options)
+        assert labels.cls.shape == (samples.shape[0],) and int(jnp.sum(labels.cls == assign.POSITIVE)) > 0, name
