@@ -5,8 +5,8 @@ OTB convention (see eval_shared.py).
 
 Command:
   python experiments/ablation_labels.py --workdir runs/ablation [--steps 2000] [--shared ../shared/data]
-Runtime: 2,000 steps of 16 pairs per rule took 24, 24.5 and 25.5 minutes (21-22 pairs/s) on an
-otherwise idle 2-core CPU, then 40 s to track and score the four trackers: 75 minutes in all.
+Runtime: three trainings of 2,000 steps of 16 pairs, then tracking and scoring; the measured,
+dated time is in docs/results.md.
 Training resumes and finished result files are reused, so an interrupted run continues.
 Expected: a table in the style of the papers (AUC per sequence, mean AUC, precision, normalised
 precision; OpenCV's CSRT as a reference row), printed and written with success/precision plots

@@ -4,9 +4,8 @@ dynamic labels (16 nearest points, 64 px virtual-anchor IoU, mean + std, keep_be
 
 Command:
   jaxtrack train --config experiments/cpu_default.py --workdir runs/cpu_default
-Runtime: 2,000 steps of 16 pairs (the backbone stays frozen, so no backward pass runs through
-it): 24.5 minutes on an otherwise idle 2-core CPU (the `dla` run of ablation_labels.py, the
-same training, gave bit-identical parameters), 70 minutes on one shared with other jobs.
+Runtime: 2,000 steps of 16 pairs with the backbone frozen (no backward pass runs through it);
+the measured, dated time is in docs/results.md.
 Expected (measured for the shipped model): mean AUC 0.570 over the six ../shared/data sequences
 against OpenCV CSRT's 0.463 (`python experiments/eval_shared.py --model runs/cpu_default csrt`).
 Export for `--model default`: `jaxtrack export --workdir runs/cpu_default --out OUT`.

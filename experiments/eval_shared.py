@@ -6,7 +6,7 @@ thresholds, first frame counted as ground truth). None of them is used for train
 
 Command (a training workdir, a model directory, `default` or `csrt`; several compare):
   python experiments/eval_shared.py --model default csrt [--shared ../shared/data] [--workdir results/shared]
-Runtime: about 30 s per lite0 tracker on 2 CPU cores (1,000 frames at ~30 fps, plus compiling).
+Runtime: about 1,000 frames per tracker (docs/results.md has measured times).
 Expected: CSRT mean AUC 0.463 measured here (../shared/data/README.md lists 0.448; the README
 explains the two sequences that differ); the default model 0.570.
 """

@@ -45,7 +45,7 @@ TORCHVISION_PIXELS = {"pixel_mean": (123.675, 116.28, 103.53),
 
 
 @dataclasses.dataclass(frozen=True)
-class Source:
+class CheckpointSource:
     """How a checkpoint's keys map onto a jaxtrack model or backbone.
 
     Attributes:
@@ -67,14 +67,14 @@ class Source:
 
 
 SOURCES = {
-    "pysot_siamrpn_r50": Source("siamrpnpp_r50", rename=((("head",), "rpn_head"),)),
-    "pysot_siamrpn_alex": Source("siamrpn_alex", rename=((("head",), "rpn_head"),)),
-    "siamcar_r50": Source("siamcar_r50", rename=((("head", "down"), "down"),
+    "pysot_siamrpn_r50": CheckpointSource("siamrpnpp_r50", rename=((("head",), "rpn_head"),)),
+    "pysot_siamrpn_alex": CheckpointSource("siamrpn_alex", rename=((("head",), "rpn_head"),)),
+    "siamcar_r50": CheckpointSource("siamcar_r50", rename=((("head", "down"), "down"),
                                                  (("head",), "car_head")),
                           transposed=("down.weight",)),
-    "torchvision_resnet50": Source("resnet50", ignore=r"fc\.",
+    "torchvision_resnet50": CheckpointSource("resnet50", ignore=r"fc\.",
                                    center_taps=r"layer[234]\.0\.downsample\.0\.weight"),
-    "efficientnet_lite0": Source("efficientnet_lite0", underscore=True,
+    "efficientnet_lite0": CheckpointSource("efficientnet_lite0", underscore=True,
                                  ignore=r"_conv_head\.|_bn1\.|_fc\.|_blocks\.\d+\."),
 }
 
