@@ -11,7 +11,7 @@ import pytest
 
 from jaxtrack import models
 from jaxtrack.cli import main
-from jaxtrack.eval.results import read_boxes, read_record
+from jaxtrack.result_formats import read_boxes, read_record
 from jaxtrack.track import runner
 
 from tracking_helpers import random_model

@@ -8,8 +8,8 @@ import pytest
 
 from jaxtrack import models
 from jaxtrack.cli import main
-from jaxtrack.eval.results import read_boxes
 from jaxtrack.errors import JaxtrackError
+from jaxtrack.result_formats import read_boxes
 from jaxtrack.track import TRACKERS, load_model
 from jaxtrack.train.checkpoint import Checkpointer
 

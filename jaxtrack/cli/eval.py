@@ -46,7 +46,7 @@ def run(args):
     from jaxtrack.cli.score import format_table
     from jaxtrack.errors import JaxtrackError
     from jaxtrack.eval.report import write_report
-    from jaxtrack.eval.results import atomic_write
+    from jaxtrack.files import atomic_write
     from jaxtrack.track.evaluate import evaluate
 
     if args.processes < 1:

@@ -30,7 +30,8 @@ def configure(parser):
 def run(args):
     import numpy as np
 
-    from jaxtrack.eval.results import atomic_write, format_boxes
+    from jaxtrack.files import atomic_write
+    from jaxtrack.result_formats import format_boxes
     from jaxtrack.track import tracker_factory
     from jaxtrack.track.video import Frames, Renderer, parse_box, track_video
 

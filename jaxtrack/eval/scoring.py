@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from jaxtrack import result_formats
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.eval import metrics, results, vot
+from jaxtrack.eval import metrics, vot
 from jaxtrack.eval.benchmarks import BENCHMARKS
 
 
@@ -63,17 +64,17 @@ def score_ope(dataset, results_dir, convention):
     :func:`jaxtrack.eval.metrics.evaluate` result (image sizes read when the convention clips)."""
     predictions = []
     for seq in dataset:
-        files = results.result_files(results_dir, seq)
+        files = result_formats.result_files(results_dir, seq)
         if len(files) != 1:
             raise JaxtrackError(f"{len(files)} result runs for {seq.name!r} in {results_dir}; "
                                 "one-pass evaluation scores one run per sequence")
-        predictions.append(results.read_boxes(files[0], len(seq)))
+        predictions.append(result_formats.read_boxes(files[0], len(seq)))
     sizes = [image_size(seq) for seq in dataset] if metrics.CONVENTIONS[convention].clip_to_image else None
     return metrics.evaluate(predictions, list(dataset), convention, sizes)
 
 
 def _score_vot(dataset, results_dir, convention):
-    records = [[results.read_record(path, len(seq)) for path in results.result_files(results_dir, seq)]
+    records = [[result_formats.read_record(path, len(seq)) for path in result_formats.result_files(results_dir, seq)]
                for seq in dataset]
     return vot.evaluate_vot(records, [seq.attributes["polygons"] for seq in dataset],
                             [image_size(seq) for seq in dataset], dataset.names(), convention)

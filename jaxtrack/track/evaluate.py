@@ -29,7 +29,7 @@ import numpy as np
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.eval.benchmarks import BENCHMARKS
-from jaxtrack.eval.results import atomic_write
+from jaxtrack.files import atomic_write
 from jaxtrack.track.loading import PEERS, tracker_factory, tracker_name
 from jaxtrack.track.runner import result_paths, run_benchmark
 
