@@ -17,8 +17,8 @@ import argparse
 import pathlib
 
 from jaxtrack.data.readers import open_mixed
+from jaxtrack.eval.evaluation import evaluate_sequences
 from jaxtrack.eval.report import per_sequence_table, write_report
-from jaxtrack.track.evaluate import evaluate_sequences
 
 SOURCES = (("otb", "otb"), ("vot", "vot"), ("lasot", "lasot"))
 

@@ -11,8 +11,8 @@ import pytest
 
 from jaxtrack import models
 from jaxtrack.cli import main
+from jaxtrack.eval import runner
 from jaxtrack.result_formats import read_boxes, read_record
-from jaxtrack.track import runner
 
 from tracking_helpers import random_model
 

@@ -9,8 +9,9 @@ import pytest
 from jaxtrack import result_formats as rf
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.eval import metrics
+from jaxtrack.eval.runner import run_benchmark, run_reset_protocol
 from jaxtrack.result_formats import read_boxes, read_record
-from jaxtrack.track import TRACKERS, run_benchmark, run_reset_protocol
+from jaxtrack.track import TRACKERS
 
 
 def test_csrt_on_crossing(shared_data, tmp_path):

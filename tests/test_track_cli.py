@@ -10,7 +10,8 @@ from jaxtrack import models
 from jaxtrack.cli import main
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.result_formats import read_boxes
-from jaxtrack.track import TRACKERS, load_model
+from jaxtrack.track import load_model, tracker_factory
+from jaxtrack.track.siamese import siamese_factory
 from jaxtrack.train.checkpoint import Checkpointer
 
 from tracking_helpers import random_model
@@ -93,11 +94,11 @@ def test_unpadded_frame_names_play_in_numeric_order(tmp_path):
     assert [int(frame[0, 0, 0]) for frame in Frames(tmp_path)] == [1, 2, 10, 11]
 
 
-def test_registered_siamese_trackers_build_from_a_model_path(car_model):
-    factory = TRACKERS.get("siamcar")(str(car_model[0]), benchmark="lasot")
+def test_siamese_trackers_build_from_a_model_path(car_model):
+    factory = tracker_factory(str(car_model[0]), benchmark="lasot")
     assert factory.name == "lasot" and factory().spec.family == "car"
     with pytest.raises(JaxtrackError, match="a la tracker needs a la model"):
-        TRACKERS.get("siamla")(str(car_model[0]))
+        siamese_factory(*load_model(str(car_model[0])), family="la")
 
 
 def test_load_model_from_training_workdir(car_model, tmp_path):

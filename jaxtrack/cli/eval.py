@@ -45,9 +45,9 @@ def run(args):
 
     from jaxtrack.cli.score import format_table
     from jaxtrack.errors import JaxtrackError
+    from jaxtrack.eval.evaluation import evaluate
     from jaxtrack.eval.report import write_report
     from jaxtrack.files import atomic_write
-    from jaxtrack.track.evaluate import evaluate
 
     if args.processes < 1:
         raise JaxtrackError(f"--processes must be at least 1, not {args.processes}")

@@ -9,6 +9,16 @@ from jaxtrack.eval import metrics, vot
 from jaxtrack.eval.benchmarks import BENCHMARKS
 
 
+def open_benchmark(benchmark, root, *, sequences=None, split=None):
+    """The dataset of ``benchmark`` (a key of :data:`BENCHMARKS`) at ``root``, with the reader
+    options of the benchmark (``split`` overrides the default split)."""
+    spec = _benchmark(benchmark)
+    options = dict(spec.options)
+    if split is not None:
+        options["split"] = split
+    return open_dataset(spec.reader, root, sequences=sequences, **options)
+
+
 def conventions_for(benchmark):
     """Names of the conventions ``benchmark`` can be scored with."""
     return sorted(vot.VOT_CONVENTIONS) if BENCHMARKS[benchmark].reader == "vot" else sorted(metrics.CONVENTIONS)
@@ -29,14 +39,12 @@ def score_results(benchmark, root, results_dir, *, sequences=None, convention=No
       ``ao``, ``sr50``, ``sr75`` for GOT-10k; VOT: ``accuracy``, ``robustness``, ``failures``,
       ``eao``). Sequences with OTB-style attributes carry them as ``attributes``.
     """
-    if benchmark not in BENCHMARKS:
-        raise JaxtrackError(f"unknown benchmark {benchmark!r}; known: {', '.join(BENCHMARKS)}")
-    spec = BENCHMARKS[benchmark]
+    spec = _benchmark(benchmark)
     convention = convention or spec.convention
     if convention not in conventions_for(benchmark):
         raise JaxtrackError(f"convention {convention!r} does not apply to {benchmark}; "
                             f"use one of {', '.join(conventions_for(benchmark))}")
-    dataset = open_dataset(spec.reader, root, sequences=sequences, **spec.options)
+    dataset = open_benchmark(benchmark, root, sequences=sequences)
     for seq in dataset:
         if seq.attributes.get("first_box_only"):
             raise JaxtrackError(f"sequence {seq.name!r} has only its first box (a test split); "
@@ -71,6 +79,13 @@ def score_ope(dataset, results_dir, convention):
         predictions.append(result_formats.read_boxes(files[0], len(seq)))
     sizes = [image_size(seq) for seq in dataset] if metrics.CONVENTIONS[convention].clip_to_image else None
     return metrics.evaluate(predictions, list(dataset), convention, sizes)
+
+
+def _benchmark(benchmark):
+    """The :class:`Benchmark` named ``benchmark``; an error listing the known ones if none."""
+    if benchmark not in BENCHMARKS:
+        raise JaxtrackError(f"unknown benchmark {benchmark!r}; known: {', '.join(BENCHMARKS)}")
+    return BENCHMARKS[benchmark]
 
 
 def _score_vot(dataset, results_dir, convention):

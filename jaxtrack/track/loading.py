@@ -1,5 +1,10 @@
 """Resolve a ``--model`` argument: ``default``, a jaxtrack model directory, a training workdir, or
-``csrt``."""
+a peer tracker such as ``csrt``.
+
+:data:`TRACKERS` holds the peers: trackers that need no model file, each registered as a
+zero-argument factory of fresh :class:`jaxtrack.track.Tracker` objects (one per sequence).
+:func:`tracker_factory` is the one way from a ``--model`` value to such a factory.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,12 @@ import os
 import pathlib
 
 from jaxtrack.errors import JaxtrackError
+from jaxtrack.registry import Registry
+from jaxtrack.track.csrt import CsrtTracker
+from jaxtrack.track.siamese import siamese_factory
 
-PEERS = ("csrt",)
-"""Tracker names that need no model file."""
+TRACKERS = Registry("tracker")
+TRACKERS.register("csrt")(CsrtTracker)
 DEFAULT = "default"
 DEFAULT_MODEL = pathlib.Path(__file__).resolve().parents[1] / "weights" / "cpu_default"
 """The shipped CPU-trained tracker (``--model default``), exported from
@@ -61,7 +69,7 @@ def load_model(spec):
     path = pathlib.Path(spec)
     if not path.exists():
         raise JaxtrackError(f"model {spec}: no such file or directory (expected a jaxtrack model "
-                            f"directory, a training workdir, or one of {', '.join(PEERS)})")
+                            f"directory, a training workdir, or one of {', '.join(TRACKERS.names())})")
     if (path / "checkpoints").is_dir():
         params, batch_stats, config = _restore_latest(path)
         if "model" not in config:
@@ -74,17 +82,13 @@ def load_model(spec):
 
 
 def tracker_factory(spec, *, params=None, benchmark=None):
-    """A zero-argument factory of fresh trackers for ``spec`` (a peer name such as ``csrt`` or a
-    path for :func:`load_model`); ``params`` names the hyperparameter set of a Siamese tracker
-    (None: the default for ``benchmark``) and is an error for a peer."""
-    if spec in PEERS:
+    """A zero-argument factory of fresh trackers for ``spec`` (a peer name in :data:`TRACKERS`
+    or a path for :func:`load_model`); ``params`` names the hyperparameter set of a Siamese
+    tracker (None: the default for ``benchmark``) and is an error for a peer."""
+    if spec in TRACKERS:
         if params is not None:
             raise JaxtrackError(f"--params applies to Siamese trackers, not to {spec}")
-        from jaxtrack.track import TRACKERS
-
         return TRACKERS.get(spec)
-    from jaxtrack.track.siamese import siamese_factory
-
     model, variables = load_model(spec)
     return siamese_factory(model, variables, params=params, benchmark=benchmark)
 
@@ -92,5 +96,5 @@ def tracker_factory(spec, *, params=None, benchmark=None):
 def tracker_name(spec, params_name=None):
     """Results-folder name for a ``--model`` value: the peer name, or the model path's last part
     with ``-<params>`` appended."""
-    base = spec if spec in PEERS else os.path.basename(os.path.normpath(str(spec)))
+    base = spec if spec in TRACKERS else os.path.basename(os.path.normpath(str(spec)))
     return f"{base}-{params_name}" if params_name else base

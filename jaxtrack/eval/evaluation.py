@@ -26,26 +26,14 @@ import zipfile
 
 import numpy as np
 
-from jaxtrack.data.readers import open_dataset
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.eval.benchmarks import BENCHMARKS
+from jaxtrack.eval.runner import result_paths, run_benchmark
+from jaxtrack.eval.scoring import open_benchmark, score_ope, score_results
 from jaxtrack.files import atomic_write
-from jaxtrack.track.loading import PEERS, tracker_factory, tracker_name
-from jaxtrack.track.runner import result_paths, run_benchmark
+from jaxtrack.track.loading import TRACKERS, tracker_factory, tracker_name
 
 RESET_BENCHMARKS = ("vot2018", "vot2019")
 RUNS_LAYOUT = ("got10k", "vot2018", "vot2019")
-
-
-def open_benchmark(benchmark, root, *, sequences=None, split=None):
-    """The dataset of ``benchmark`` at ``root`` (``split`` overrides the reader's default)."""
-    if benchmark not in BENCHMARKS:
-        raise JaxtrackError(f"unknown benchmark {benchmark!r}; known: {', '.join(BENCHMARKS)}")
-    spec = BENCHMARKS[benchmark]
-    options = dict(spec.options)
-    if split is not None:
-        options["split"] = split
-    return open_dataset(spec.reader, root, sequences=sequences, **options)
 
 
 def results_dir(workdir, benchmark, name):
@@ -148,7 +136,7 @@ def evaluate(models, benchmark, root, workdir, *, sequences=None, params=None, s
     """Run and score several trackers on one benchmark.
 
     Args:
-      models: ``--model`` values: peer names (``csrt``) or model paths (:func:`load_model`).
+      models: ``--model`` values: peer names (``csrt``) or model paths (:func:`jaxtrack.track.load_model`).
       benchmark: a key of :data:`jaxtrack.eval.benchmarks.BENCHMARKS`.
       params: hyperparameter set name for the Siamese trackers (None: the benchmark's default).
       split: dataset split (GOT-10k, TrackingNet); None: the reader's default for the benchmark.
@@ -158,15 +146,13 @@ def evaluate(models, benchmark, root, workdir, *, sequences=None, params=None, s
       "scores"}}}`` with ``scores`` as :func:`jaxtrack.eval.scoring.score_results` returns them
       (None for test splits).
     """
-    from jaxtrack.eval.scoring import score_results
-
     dataset = open_benchmark(benchmark, root, sequences=sequences, split=split)
     layout = _protocol_layout(benchmark)[1]
     can_score = scorable(dataset)
     trackers = {}
     for spec in models:
-        factory = tracker_factory(spec, params=None if spec in PEERS else params, benchmark=benchmark)
-        set_name = None if spec in PEERS else factory.name
+        factory = tracker_factory(spec, params=None if spec in TRACKERS else params, benchmark=benchmark)
+        set_name = None if spec in TRACKERS else factory.name
         name = tracker_name(spec, set_name)
         if name in trackers:
             raise JaxtrackError(f"two --model values give the tracker name {name!r}; rename one model folder")
@@ -190,12 +176,10 @@ def evaluate_sequences(models, dataset, workdir, *, convention="otb", params="ot
 
     Results go to ``workdir/<tracker>/<seq>.txt``; finished sequences are not tracked again.
     """
-    from jaxtrack.eval.scoring import score_ope
-
     scores = {}
     for spec in models:
-        factory = tracker_factory(spec, params=None if spec in PEERS else params, benchmark="otb")
-        name = tracker_name(spec, None if spec in PEERS else params)
+        factory = tracker_factory(spec, params=None if spec in TRACKERS else params, benchmark="otb")
+        name = tracker_name(spec, None if spec in TRACKERS else params)
         out_dir = os.path.join(workdir, name)
         run_benchmark(factory, dataset, out_dir, progress=progress)
         scores[name] = {"benchmark": dataset.name, **score_ope(dataset, out_dir, convention)}
