@@ -8,19 +8,22 @@
   (:data:`OBJECTIVES`).
 - :func:`convert` PyTorch checkpoints (pysot, SiamCAR, torchvision, EfficientNet-Lite0),
   :func:`pretrained_variables` grafts a converted backbone into a model;
-  :func:`save` / :func:`load` jaxtrack model directories.
+  :func:`save` / :func:`load` jaxtrack model directories; :func:`load_checkpoint` /
+  :func:`export_checkpoint` the latest (or a given) checkpoint of a training workdir.
 """
 
 from jaxtrack.models.backbones import BACKBONES
-from jaxtrack.models.checkpoint import load, save
 from jaxtrack.models.convert import (SOURCES, TORCHVISION_PIXELS, convert, graft_backbone,
                                      pretrained_variables)
 from jaxtrack.models.losses import CLS_LOSSES, OBJECTIVES, make_objective
+from jaxtrack.models.model_files import (export_checkpoint, is_workdir, load, load_checkpoint,
+                                         read_checkpoint, save)
 from jaxtrack.models.registry import MODELS, abstract_variables, build, build_named
 from jaxtrack.models.siamese import SiameseModel
 
 __all__ = [
     "BACKBONES", "CLS_LOSSES", "MODELS", "OBJECTIVES", "SOURCES", "SiameseModel",
     "TORCHVISION_PIXELS", "abstract_variables", "build", "build_named", "convert",
-    "graft_backbone", "load", "make_objective", "pretrained_variables", "save",
+    "export_checkpoint", "graft_backbone", "is_workdir", "load", "load_checkpoint", "make_objective",
+    "pretrained_variables", "read_checkpoint", "save",
 ]
