@@ -9,7 +9,7 @@ it): 24.5 minutes on an otherwise idle 2-core CPU (the `dla` run of ablation_lab
 same training, gave bit-identical parameters), 70 minutes on one shared with other jobs.
 Expected (measured for the shipped model): mean AUC 0.570 over the six ../shared/data sequences
 against OpenCV CSRT's 0.463 (`python experiments/eval_shared.py --model runs/cpu_default csrt`).
-Export for `--model default`: `jaxtrack.track.loading.export_run("runs/cpu_default", OUT)`.
+Export for `--model default`: `jaxtrack export --workdir runs/cpu_default --out OUT`.
 """
 
 from jaxtrack.train.configs import CPU_DLA, experiment
