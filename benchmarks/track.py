@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtrack import models
-from jaxtrack.track.siamese import locate, search_crop, siamese_factory
+from jaxtrack.track.siamese_tracker import locate, search_crop, siamese_factory
 
 DEFAULT_MODELS = ("siamrpnpp_r50", "siamcar_lite0", "siamla_lite0", "siamcar_small")
 
@@ -48,12 +48,12 @@ def measure(name, frames, repeats):
     """Timings of model ``name`` -> dict (milliseconds, fps, seconds)."""
     model = models.build({"name": name})
     start = time.perf_counter()
-    variables = jax.jit(model.init)(jax.random.key(0), jnp.zeros((1, 127, 127, 3)), jnp.zeros((1, 255, 255, 3)))
+    variables = models.init_variables(model, jax.random.key(0))
     jax.block_until_ready(variables)
     init_seconds = time.perf_counter() - start
     size = sum(x.size for x in jax.tree.leaves(variables["params"]))
     tracker = siamese_factory(model, variables, benchmark="otb")()
-    spec, params = tracker.spec, tracker.params
+    geometry, weights = tracker.geometry, tracker.weights
     frame, box = synthetic_frame()
 
     start = time.perf_counter()
@@ -66,17 +66,17 @@ def measure(name, frames, repeats):
     fps = frames / (time.perf_counter() - start)
 
     state, device_frame = tracker.state, jnp.asarray(frame)
-    crop_fn = jax.jit(functools.partial(search_crop, spec))
+    crop_fn = jax.jit(functools.partial(search_crop, geometry))
     net_fn = jax.jit(lambda v, z, crop: model.apply(v, z, crop[None], method="apply_search"))
-    post_fn = jax.jit(functools.partial(locate, spec))
+    post_fn = jax.jit(functools.partial(locate, geometry))
     crop, window = crop_fn(state, device_frame)
-    outputs = jax.tree.map(lambda x: x[0], net_fn(params.variables, state.template, crop))
-    jax.block_until_ready(post_fn(params.hyper, state, outputs, window))
+    outputs = jax.tree.map(lambda x: x[0], net_fn(weights.variables, state.template, crop))
+    jax.block_until_ready(post_fn(weights.hyper, state, outputs, window))
     return {
         "params_m": size / 1e6, "init_s": init_seconds, "compile_s": compile_seconds, "fps": fps,
         "crop_ms": median_ms(lambda: crop_fn(state, device_frame), repeats),
-        "network_ms": median_ms(lambda: net_fn(params.variables, state.template, crop), repeats),
-        "post_ms": median_ms(lambda: post_fn(params.hyper, state, outputs, window), repeats),
+        "network_ms": median_ms(lambda: net_fn(weights.variables, state.template, crop), repeats),
+        "post_ms": median_ms(lambda: post_fn(weights.hyper, state, outputs, window), repeats),
     }
 
 

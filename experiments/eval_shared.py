@@ -17,17 +17,17 @@ import argparse
 import pathlib
 
 from jaxtrack.data.readers import open_mixed
+from jaxtrack.eval.evaluation import evaluate_sequences
 from jaxtrack.eval.report import per_sequence_table, write_report
-from jaxtrack.track.evaluate import evaluate_sequences
 
 SOURCES = (("otb", "otb"), ("vot", "vot"), ("lasot", "lasot"))
 
 
-def evaluate_shared(models, shared, workdir, *, params="otb", progress=True):
+def evaluate_shared(models, shared, workdir, *, hyper="otb", progress=True):
     """Track and score ``models`` on the six sequences, write ``workdir``'s summary.md/csv,
     success.png and precision.png -> ``{tracker: metrics.evaluate result}``."""
     dataset = open_mixed("shared", [(kind, str(pathlib.Path(shared) / folder)) for kind, folder in SOURCES])
-    scores = evaluate_sequences(models, dataset, workdir, convention="otb", params=params, progress=progress)
+    scores = evaluate_sequences(models, dataset, workdir, convention="otb", hyper=hyper, progress=progress)
     write_report(scores, workdir, title="six ../shared/data sequences (OTB convention)")
     return scores
 
@@ -37,9 +37,9 @@ def main(argv=None):
     parser.add_argument("--model", nargs="+", required=True)
     parser.add_argument("--shared", default=str(pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"))
     parser.add_argument("--workdir", default="results/shared")
-    parser.add_argument("--params", default="otb", help="Siamese trackers' parameter set (default: otb)")
+    parser.add_argument("--hyper", default="otb", help="Siamese trackers' parameter set (default: otb)")
     args = parser.parse_args(argv)
-    print(per_sequence_table(evaluate_shared(args.model, args.shared, args.workdir, params=args.params)))
+    print(per_sequence_table(evaluate_shared(args.model, args.shared, args.workdir, hyper=args.hyper)))
 
 
 if __name__ == "__main__":

@@ -117,8 +117,8 @@ def run_demo(workdir, *, data=None, minutes=8.0, seed=0, progress=True, smoke=Fa
     from jaxtrack.assign import study_report
     from jaxtrack.assign.plots import label_map_gallery
     from jaxtrack.data.synthetic import make_synthetic
+    from jaxtrack.eval.evaluation import evaluate
     from jaxtrack.eval.report import write_report
-    from jaxtrack.track.evaluate import evaluate
     from jaxtrack.train.trainer import train_and_evaluate
 
     import jax

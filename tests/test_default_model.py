@@ -6,8 +6,8 @@ import numpy as np
 
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.eval import metrics
+from jaxtrack.eval.runner import run_sequence
 from jaxtrack.track.loading import DEFAULT_MODEL, load_model, tracker_factory
-from jaxtrack.track.runner import run_sequence
 
 
 def test_default_model_is_portable_and_loads():
@@ -31,8 +31,8 @@ def test_default_model_tracks_crossing(shared_data):
 
 def test_mixed_formats_evaluate_with_one_convention(shared_data, tmp_path):
     from jaxtrack.data.readers import open_mixed
+    from jaxtrack.eval.evaluation import evaluate_sequences
     from jaxtrack.eval.report import per_sequence_table, write_report
-    from jaxtrack.track.evaluate import evaluate_sequences
 
     dataset = open_mixed("mixed", [("otb", str(shared_data / "otb")), ("vot", str(shared_data / "vot"))])
     dataset = dataset.subset(["Deer", "bag"])

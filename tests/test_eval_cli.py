@@ -11,8 +11,8 @@ import pytest
 
 from jaxtrack import models
 from jaxtrack.cli import main
-from jaxtrack.eval.results import read_boxes, read_record
-from jaxtrack.track import runner
+from jaxtrack.eval import runner
+from jaxtrack.result_formats import read_boxes, read_record
 
 from tracking_helpers import random_model
 
@@ -53,7 +53,7 @@ def test_eval_random_siamcar_small_end_to_end(shared_data, car_model, tmp_path, 
     summary = (workdir / "otb" / "summary.md").read_text()
     assert "car_small-otb" in summary and "csrt" in summary  # a comparison over both trackers
     report = json.loads((tmp_path / "both.json").read_text())
-    assert report["trackers"]["car_small-otb"]["params"] == "otb"
+    assert report["trackers"]["car_small-otb"]["hyper"] == "otb"
     capsys.readouterr()
     assert main(["score", "--dataset", "otb", "--root", str(shared_data / "otb"), "--results", str(results),
                  "--sequences", "Crossing"]) == 0

@@ -15,9 +15,10 @@ from got10k.experiments.got10k import ExperimentGOT10k
 from got10k.experiments.otb import ExperimentOTB
 from got10k.experiments.uav123 import ExperimentUAV123
 from got10k.utils.metrics import rect_iou as g_rect_iou
+from jaxtrack import result_formats as rf
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.eval import metrics, vot
-from jaxtrack.eval.polygon import polygon_iou
+from jaxtrack.polygons import polygon_iou
 
 TOL = 1e-6
 
@@ -222,13 +223,13 @@ def record(codes, values):
     codes = np.array(codes)
     regions = np.full((len(codes), 8), np.nan)
     for i, v in enumerate(values):
-        if codes[i] == vot.PREDICTED:
+        if codes[i] == rf.PREDICTED:
             regions[i] = [0, 0, 10 * v, 0, 10 * v, 10, 0, 10]
-    return vot.ResetRecord(codes, regions)
+    return rf.ResetRecord(codes, regions)
 
 
 def test_vot_eao_hand_computed():
-    P, I, F, S = vot.PREDICTED, vot.INIT, vot.FAILURE, vot.SKIPPED
+    P, I, F, S = rf.PREDICTED, rf.INIT, rf.FAILURE, rf.SKIPPED
     runs = [record([I, P, P, P, P, P], [0, .5, .5, .5, .5, .5]),
             record([I, P, F, S, S, S], [0, .8, 0, 0, 0, 0]),
             record([I, P, F, S, S, I, P, P], [0, .6, 0, 0, 0, 0, .9, .7])]
@@ -250,7 +251,7 @@ def test_vot_eao_hand_computed():
 
 
 def test_vot_accuracy_averages_runs_per_frame():
-    P, I = vot.PREDICTED, vot.INIT
+    P, I = rf.PREDICTED, rf.INIT
     runs = [record([I, P, P], [0, .2, .4]), record([I, P, P], [0, .6, .8])]
     ar = vot.accuracy_robustness([runs], [np.tile(GT_SQUARE, (3, 1))], [None], burnin=1)
     assert abs(ar["accuracy"] - 0.5) < 1e-12 and ar["failures"] == 0

@@ -19,8 +19,8 @@ import jax
 import numpy as np
 import pytest
 
+from jaxtrack import models
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.train import checkpoint as ckpt
 from jaxtrack.train.launch import cluster_tasks, initialize, launch
 
 EXPERIMENTS = pathlib.Path(__file__).resolve().parents[1] / "experiments"
@@ -64,8 +64,7 @@ def _run(command, env, timeout=300):
 
 
 def _params(workdir):
-    params, _, _ = ckpt.Checkpointer(workdir).restore_params()
-    return params
+    return models.read_checkpoint(workdir)[0]["params"]
 
 
 def _max_difference(a, b):

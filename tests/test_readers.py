@@ -7,7 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
-from jaxtrack.data.readers import DATASETS, AnnotationWarning, open_dataset, polygon_to_xywh
+from jaxtrack.data.readers import DATASETS, AnnotationWarning, open_dataset
+from jaxtrack.polygons import polygon_to_xywh
 from jaxtrack.errors import JaxtrackError
 
 

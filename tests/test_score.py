@@ -8,12 +8,14 @@ import subprocess
 import numpy as np
 import pytest
 
+from jaxtrack import result_formats as rf
 from jaxtrack.cli import main
 from jaxtrack.data.readers import open_dataset
-from jaxtrack.eval import metrics, vot
-from jaxtrack.eval.results import atomic_write, format_boxes, format_record, read_boxes, read_record
-from jaxtrack.eval.scoring import score_results
 from jaxtrack.errors import JaxtrackError
+from jaxtrack.eval import metrics
+from jaxtrack.eval.scoring import score_results
+from jaxtrack.files import atomic_write
+from jaxtrack.result_formats import format_boxes, format_record, read_boxes, read_record
 
 
 def write_otb_results(shared_data, folder, seed=0):
@@ -113,14 +115,14 @@ def test_score_got10k_keys(tmp_path):
 
 def test_score_vot2018(shared_data, tmp_path):
     seq = open_dataset("vot", shared_data / "vot")["bag"]
-    codes = np.full(len(seq), vot.PREDICTED)
-    codes[[0, 55]] = vot.INIT
-    codes[50], codes[51:55] = vot.FAILURE, vot.SKIPPED
+    codes = np.full(len(seq), rf.PREDICTED)
+    codes[[0, 55]] = rf.INIT
+    codes[50], codes[51:55] = rf.FAILURE, rf.SKIPPED
     x, y, x2, y2 = seq.boxes.T
     regions = np.stack([x, y, x2, y, x2, y2, x, y2], 1)
-    regions[codes != vot.PREDICTED] = np.nan
+    regions[codes != rf.PREDICTED] = np.nan
     path = tmp_path / "results" / "bag.txt"
-    atomic_write(path, format_record(vot.ResetRecord(codes, regions)))
+    atomic_write(path, format_record(rf.ResetRecord(codes, regions)))
     record = read_record(path, len(seq))
     np.testing.assert_array_equal(record.codes, codes)
     np.testing.assert_allclose(record.regions[1], regions[1], atol=1e-4)

@@ -6,10 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
+from jaxtrack import result_formats as rf
 from jaxtrack.data.readers import open_dataset
-from jaxtrack.eval import metrics, vot
-from jaxtrack.eval.results import read_boxes, read_record
-from jaxtrack.track import TRACKERS, run_benchmark, run_reset_protocol
+from jaxtrack.eval import metrics
+from jaxtrack.eval.runner import run_benchmark, run_reset_protocol
+from jaxtrack.result_formats import read_boxes, read_record
+from jaxtrack.track import TRACKERS
 
 
 def test_csrt_on_crossing(shared_data, tmp_path):
@@ -75,7 +77,7 @@ def test_interrupted_run_resumes(tiny_otb, tmp_path):
 def test_reset_protocol_record(tiny_otb, tmp_path):
     seq = tiny_otb["Seq0"]
     record, times = run_reset_protocol(StillTracker(jump_at=3), seq, skip=5)
-    P, I, F, S = vot.PREDICTED, vot.INIT, vot.FAILURE, vot.SKIPPED
+    P, I, F, S = rf.PREDICTED, rf.INIT, rf.FAILURE, rf.SKIPPED
     np.testing.assert_array_equal(record.codes, [I, P, P, F, S, S, S, S, I, P, P, F])  # 3rd update after each init
     assert np.all(times >= 0) and times[4] == 0
     run_benchmark(lambda: StillTracker(jump_at=3), tiny_otb.subset(["Seq0"]), tmp_path, protocol="reset",

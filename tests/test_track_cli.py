@@ -8,9 +8,8 @@ import pytest
 
 from jaxtrack import models
 from jaxtrack.cli import main
-from jaxtrack.eval.results import read_boxes
-from jaxtrack.errors import JaxtrackError
-from jaxtrack.track import TRACKERS, load_model
+from jaxtrack.result_formats import read_boxes
+from jaxtrack.track import load_model, tracker_factory
 from jaxtrack.train.checkpoint import Checkpointer
 
 from tracking_helpers import random_model
@@ -78,7 +77,7 @@ def test_track_video_with_csrt_and_render(clip, tmp_path, capsys):
 def test_track_frame_folder_with_saved_model(clip, car_model, tmp_path):
     out = tmp_path / "boxes.txt"
     assert main(["track", "--model", str(car_model[0]), "--video", str(clip / "frames"),
-                 "--init", "20.5, 40, 30, 29.5", "--out", str(out), "--params", "uav123"]) == 0
+                 "--init", "20.5, 40, 30, 29.5", "--out", str(out), "--hyper", "uav123"]) == 0
     boxes = read_boxes(out, FRAMES)
     np.testing.assert_allclose(boxes[0], [20.5, 40, 50.5, 69.5])
     assert np.all(np.isfinite(boxes)) and np.all(boxes[:, 2:] > boxes[:, :2])
@@ -93,11 +92,9 @@ def test_unpadded_frame_names_play_in_numeric_order(tmp_path):
     assert [int(frame[0, 0, 0]) for frame in Frames(tmp_path)] == [1, 2, 10, 11]
 
 
-def test_registered_siamese_trackers_build_from_a_model_path(car_model):
-    factory = TRACKERS.get("siamcar")(str(car_model[0]), benchmark="lasot")
-    assert factory.name == "lasot" and factory().spec.family == "car"
-    with pytest.raises(JaxtrackError, match="a la tracker needs a la model"):
-        TRACKERS.get("siamla")(str(car_model[0]))
+def test_siamese_trackers_build_from_a_model_path(car_model):
+    factory = tracker_factory(str(car_model[0]), benchmark="lasot")
+    assert factory.name == "lasot" and factory().geometry.family == "siamcar"
 
 
 def test_load_model_from_training_workdir(car_model, tmp_path):
@@ -137,6 +134,6 @@ def test_bad_model_is_a_clear_error(clip, tmp_path, capsys):
     assert main(["track", "--model", str(tmp_path / "nothing"), "--video", str(clip / "clip.mp4"),
                  "--init", "1,1,5,5"]) == 2
     assert "no such file or directory" in capsys.readouterr().err
-    assert main(["track", "--model", "csrt", "--params", "otb", "--video", str(clip / "clip.mp4"),
+    assert main(["track", "--model", "csrt", "--hyper", "otb", "--video", str(clip / "clip.mp4"),
                  "--init", "1,1,5,5"]) == 2
-    assert "--params applies to Siamese trackers" in capsys.readouterr().err
+    assert "--hyper applies to Siamese trackers" in capsys.readouterr().err

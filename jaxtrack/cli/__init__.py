@@ -21,6 +21,7 @@ COMMANDS = {
     "score": "jaxtrack.cli.score",
     "convert": "jaxtrack.cli.convert",
     "convert-data": "jaxtrack.cli.convert_data",
+    "export": "jaxtrack.cli.export",
     "track": "jaxtrack.cli.track",
     "eval": "jaxtrack.cli.eval",
 }

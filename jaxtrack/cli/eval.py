@@ -34,7 +34,7 @@ def configure(parser):
     parser.add_argument("--split", help="dataset split (GOT-10k: val or test; TrackingNet: train or test)")
     parser.add_argument("--workdir", default="results", help="output folder (default: results)")
     parser.add_argument("--json", metavar="OUT", help="write speeds and scores of every tracker to this file")
-    parser.add_argument("--params", help="hyperparameter set of the Siamese trackers (default: the "
+    parser.add_argument("--hyper", help="hyperparameter set of the Siamese trackers (default: the "
                         "benchmark's, e.g. SiamCAR's otb/got10k/uav123/lasot sets)")
     parser.add_argument("--processes", type=int, default=1, help="track in this many processes")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -45,14 +45,14 @@ def run(args):
 
     from jaxtrack.cli.score import format_table
     from jaxtrack.errors import JaxtrackError
+    from jaxtrack.eval.evaluation import evaluate
     from jaxtrack.eval.report import write_report
-    from jaxtrack.eval.results import atomic_write
-    from jaxtrack.track.evaluate import evaluate
+    from jaxtrack.files import atomic_write
 
     if args.processes < 1:
         raise JaxtrackError(f"--processes must be at least 1, not {args.processes}")
     result = evaluate(args.model, args.dataset, args.root, args.workdir, sequences=args.sequences,
-                      params=args.params, split=args.split, processes=args.processes,
+                      hyper=args.hyper, split=args.split, processes=args.processes,
                       progress=not args.no_progress)
     trackers = result["trackers"]
     for name, entry in trackers.items():

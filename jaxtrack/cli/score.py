@@ -29,8 +29,8 @@ def configure(parser):
 
 
 def run(args):
-    from jaxtrack.eval.results import atomic_write
     from jaxtrack.eval.scoring import score_results
+    from jaxtrack.files import atomic_write
 
     scores = score_results(args.dataset, args.root, args.results, sequences=args.sequences,
                            convention=args.convention)

@@ -3,7 +3,7 @@ in frame order) from its box on the first frame.
 
 --model takes a jaxtrack model directory (`jaxtrack convert` output or `jaxtrack.models.save`),
 a training workdir (its latest checkpoint), `default` (the shipped CPU-trained tracker) or
-`csrt` (OpenCV's CSRT, no model). --params names a hyperparameter set of the model's tracker
+`csrt` (OpenCV's CSRT, no model). --hyper names a hyperparameter set of the model's tracker
 family (SiamRPN++: vot, vot_8gpu, otb, longterm, alex; SiamCAR/SiamLA: otb, got10k, uav123,
 lasot, default). Boxes are written as x,y,w,h rows
 with float values, one per frame.
@@ -24,19 +24,20 @@ def configure(parser):
     parser.add_argument("--init", required=True, metavar="X,Y,W,H", help="target box on the first frame (pixels)")
     parser.add_argument("--out", help="write the boxes (x,y,w,h per frame) to this file")
     parser.add_argument("--render", metavar="OUT.mp4", help="write the video with the boxes drawn")
-    parser.add_argument("--params", help="hyperparameter set (default: the family's default set)")
+    parser.add_argument("--hyper", help="hyperparameter set (default: the family's default set)")
 
 
 def run(args):
     import numpy as np
 
-    from jaxtrack.eval.results import atomic_write, format_boxes
+    from jaxtrack.files import atomic_write
+    from jaxtrack.result_formats import format_boxes
     from jaxtrack.track import tracker_factory
     from jaxtrack.track.video import Frames, Renderer, parse_box, track_video
 
     box = parse_box(args.init)
     frames = Frames(args.video)
-    factory = tracker_factory(args.model, params=args.params)
+    factory = tracker_factory(args.model, hyper=args.hyper)
     renderer = Renderer(args.render, frames.fps) if args.render else None
     try:
         boxes, scores, seconds = track_video(factory(), frames, box, renderer)

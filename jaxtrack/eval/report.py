@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.eval.metrics import PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS
-from jaxtrack.eval.results import atomic_write
+from jaxtrack.files import atomic_write
 
 OPE_COLUMNS = ("auc", "precision", "norm_precision", "ao", "sr50", "sr75")
 VOT_COLUMNS = ("eao", "accuracy", "robustness", "failures")

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from jaxtrack import result_formats
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.eval import metrics, results, vot
+from jaxtrack.eval import metrics, vot
 from jaxtrack.eval.benchmarks import BENCHMARKS
+
+
+def open_benchmark(benchmark, root, *, sequences=None, split=None):
+    """The dataset of ``benchmark`` (a key of :data:`BENCHMARKS`) at ``root``, with the reader
+    options of the benchmark (``split`` overrides the default split)."""
+    spec = _benchmark(benchmark)
+    options = dict(spec.options)
+    if split is not None:
+        options["split"] = split
+    return open_dataset(spec.reader, root, sequences=sequences, **options)
 
 
 def conventions_for(benchmark):
@@ -28,14 +39,12 @@ def score_results(benchmark, root, results_dir, *, sequences=None, convention=No
       ``ao``, ``sr50``, ``sr75`` for GOT-10k; VOT: ``accuracy``, ``robustness``, ``failures``,
       ``eao``). Sequences with OTB-style attributes carry them as ``attributes``.
     """
-    if benchmark not in BENCHMARKS:
-        raise JaxtrackError(f"unknown benchmark {benchmark!r}; known: {', '.join(BENCHMARKS)}")
-    spec = BENCHMARKS[benchmark]
+    spec = _benchmark(benchmark)
     convention = convention or spec.convention
     if convention not in conventions_for(benchmark):
         raise JaxtrackError(f"convention {convention!r} does not apply to {benchmark}; "
                             f"use one of {', '.join(conventions_for(benchmark))}")
-    dataset = open_dataset(spec.reader, root, sequences=sequences, **spec.options)
+    dataset = open_benchmark(benchmark, root, sequences=sequences)
     for seq in dataset:
         if seq.attributes.get("first_box_only"):
             raise JaxtrackError(f"sequence {seq.name!r} has only its first box (a test split); "
@@ -63,17 +72,24 @@ def score_ope(dataset, results_dir, convention):
     :func:`jaxtrack.eval.metrics.evaluate` result (image sizes read when the convention clips)."""
     predictions = []
     for seq in dataset:
-        files = results.result_files(results_dir, seq)
+        files = result_formats.result_files(results_dir, seq)
         if len(files) != 1:
             raise JaxtrackError(f"{len(files)} result runs for {seq.name!r} in {results_dir}; "
                                 "one-pass evaluation scores one run per sequence")
-        predictions.append(results.read_boxes(files[0], len(seq)))
+        predictions.append(result_formats.read_boxes(files[0], len(seq)))
     sizes = [image_size(seq) for seq in dataset] if metrics.CONVENTIONS[convention].clip_to_image else None
     return metrics.evaluate(predictions, list(dataset), convention, sizes)
 
 
+def _benchmark(benchmark):
+    """The :class:`Benchmark` named ``benchmark``; an error listing the known ones if none."""
+    if benchmark not in BENCHMARKS:
+        raise JaxtrackError(f"unknown benchmark {benchmark!r}; known: {', '.join(BENCHMARKS)}")
+    return BENCHMARKS[benchmark]
+
+
 def _score_vot(dataset, results_dir, convention):
-    records = [[results.read_record(path, len(seq)) for path in results.result_files(results_dir, seq)]
+    records = [[result_formats.read_record(path, len(seq)) for path in result_formats.result_files(results_dir, seq)]
                for seq in dataset]
     return vot.evaluate_vot(records, [seq.attributes["polygons"] for seq in dataset],
                             [image_size(seq) for seq in dataset], dataset.names(), convention)

@@ -3,7 +3,7 @@
 Protocol (VOT toolkit, as reimplemented by pysot): the tracker is initialised on frame 0; when its
 region stops overlapping the ground truth (overlap <= 0) the frame is a failure, the next
 ``skip - 1 = 4`` frames are skipped and the tracker is re-initialised ``skip = 5`` frames after
-the failure. A run is stored as a :class:`ResetRecord` (the VOT result file writes ``1`` for an
+the failure. A run is stored as a :class:`~jaxtrack.result_formats.ResetRecord` (the VOT result file writes ``1`` for an
 initialisation, ``2`` for a failure, ``0`` for a skipped frame, else the region).
 
 * accuracy: mean overlap over predicted frames, ignoring the ``burnin = 10`` frames from every
@@ -26,9 +26,8 @@ import dataclasses
 
 import numpy as np
 
-from jaxtrack.eval.polygon import polygon_iou
-
-PREDICTED, SKIPPED, INIT, FAILURE = -1, 0, 1, 2
+from jaxtrack.polygons import polygon_iou
+from jaxtrack.result_formats import FAILURE, INIT, PREDICTED
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,19 +49,6 @@ VOT_CONVENTIONS = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class ResetRecord:
-    """One run of the reset protocol on a sequence of T frames.
-
-    Attributes:
-      codes: int (T,): ``PREDICTED`` (-1), ``INIT`` (1), ``SKIPPED`` (0) or ``FAILURE`` (2).
-      regions: float64 (T, 8) predicted polygons (boxes as 4 corners); NaN where not predicted.
-    """
-
-    codes: np.ndarray
-    regions: np.ndarray
-
-
 def record_overlaps(record, gt_polygons, bound=None, burnin=0):
     """(T,) overlaps of a run: NaN on coded frames and on ``burnin`` frames from each initialisation."""
     overlaps = polygon_iou(record.regions, gt_polygons, bound)
@@ -76,7 +62,7 @@ def accuracy_robustness(records, gt_polygons, bounds, burnin=10):
     """Accuracy and robustness of runs on several sequences.
 
     Args:
-      records: per sequence, a list of :class:`ResetRecord` (one per run).
+      records: per sequence, a list of :class:`~jaxtrack.result_formats.ResetRecord` (one per run).
       gt_polygons: per sequence, (T, 8) ground-truth polygons.
       bounds: per sequence, the image ``(width, height)`` (or None).
 
@@ -104,7 +90,7 @@ def expected_overlap_curve(records, overlaps):
     """Expected overlap for every length 1..max(T) -> float64 (max T,).
 
     Args:
-      records: :class:`ResetRecord` of every run of every sequence; a segment starts at each
+      records: :class:`~jaxtrack.result_formats.ResetRecord` of every run of every sequence; a segment starts at each
         ``INIT`` code and fails at the first ``FAILURE`` after it.
       overlaps: their (T,) overlaps without burn-in (:func:`record_overlaps`, NaN = no overlap).
     """

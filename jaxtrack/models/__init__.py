@@ -8,22 +8,24 @@
   (:data:`OBJECTIVES`).
 - :func:`convert` PyTorch checkpoints (pysot, SiamCAR, torchvision, EfficientNet-Lite0),
   :func:`pretrained_variables` grafts a converted backbone into a model;
-  :func:`save` / :func:`load` jaxtrack model directories.
+  :func:`save` / :func:`load` jaxtrack model directories; :func:`load_checkpoint` /
+  :func:`export_checkpoint` the latest (or a given) checkpoint of a training workdir.
 """
 
 from jaxtrack.models.backbones import BACKBONES
-from jaxtrack.models.checkpoint import load, save
 from jaxtrack.models.convert import (SOURCES, TORCHVISION_PIXELS, convert, graft_backbone,
                                      pretrained_variables)
 from jaxtrack.models.losses import CLS_LOSSES, OBJECTIVES, make_objective
 from jaxtrack.models.catalog import (MODELS, abstract_outputs, abstract_variables, build, build_named,
                                      init_variables)
 from jaxtrack.models.families import FAMILIES, Family, family_of
+from jaxtrack.models.model_files import (export_checkpoint, is_workdir, load, load_checkpoint,
+                                         read_checkpoint, save)
 from jaxtrack.models.siamese import SiameseModel
 
 __all__ = [
     "BACKBONES", "CLS_LOSSES", "FAMILIES", "Family", "MODELS", "OBJECTIVES", "SOURCES", "SiameseModel",
     "TORCHVISION_PIXELS", "abstract_outputs", "abstract_variables", "build", "build_named", "convert",
-    "family_of", "init_variables",
-    "graft_backbone", "load", "make_objective", "pretrained_variables", "save",
+    "export_checkpoint", "family_of", "graft_backbone", "init_variables", "is_workdir", "load",
+    "load_checkpoint", "make_objective", "pretrained_variables", "read_checkpoint", "save",
 ]

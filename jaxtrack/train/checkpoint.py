@@ -1,10 +1,10 @@
-"""Training checkpoints: orbax behind one small class.
+"""Training checkpoints: orbax behind one small class that saves and resumes the full state.
 
 A workdir holds ``checkpoints/<step>/`` with three items: ``state`` (the train state pytree:
 parameters, batch statistics, optimiser state, step, RNG key), ``data`` (the input iterator's
-state, JSON) and ``config`` (the resolved experiment config, JSON). Orbax writes each step into a
-temporary folder and renames it when complete, so a killed run never leaves a half checkpoint
-that looks finished; the last ``max_to_keep`` are kept.
+state, JSON) and ``config`` (the resolved experiment config, JSON), the layout that
+:mod:`jaxtrack.models.model_files` reads the inference variables from (tracking, export). Orbax writes each step into a temporary folder and renames it when complete, so a killed
+run never leaves a half checkpoint that looks finished; the last ``max_to_keep`` are kept.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import jax
 import orbax.checkpoint as ocp
 
 from jaxtrack.errors import JaxtrackError
+from jaxtrack.models.model_files import CHECKPOINT_ITEMS, CHECKPOINTS
 
 
 class Checkpointer:
@@ -26,13 +27,13 @@ class Checkpointer:
     """
 
     def __init__(self, workdir, *, max_to_keep=3):
-        self.directory = pathlib.Path(workdir).absolute() / "checkpoints"
+        self.directory = pathlib.Path(workdir).absolute() / CHECKPOINTS
         self.directory.mkdir(parents=True, exist_ok=True)
         self._manager = ocp.CheckpointManager(
             self.directory,
             options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True,
                                                  enable_async_checkpointing=False),
-            item_names=("state", "data", "config"),
+            item_names=CHECKPOINT_ITEMS,
         )
 
     def steps(self):
@@ -93,24 +94,6 @@ class Checkpointer:
                 f"model/optimiser ({type(error).__name__}: {str(error)[:300]}); other steps: "
                 f"{others or 'none'} (resume one with --resume-step, or delete step {step})") from error
         return restored.state, restored.data, restored.config
-
-    def restore_params(self, step=None):
-        """``(params, batch_stats, config)`` for inference, without the optimiser state.
-
-        Restores the parameters without needing the model's shapes, with their saved shardings,
-        or on one local device if those devices are not here (e.g. a multi-process run's checkpoint).
-        """
-        step = self._existing_step(step)
-        try:
-            restored = self._manager.restore(step, args=ocp.args.Composite(
-                state=ocp.args.StandardRestore(fallback_sharding=jax.sharding.SingleDeviceSharding(
-                    jax.local_devices()[0])),
-                config=ocp.args.JsonRestore()))
-        except Exception as error:
-            raise JaxtrackError(f"checkpoint step {step} in {self.directory} cannot be read "
-                                f"({type(error).__name__}: {str(error)[:300]})") from error
-        state = restored.state
-        return state["params"], state.get("batch_stats", {}), restored.config
 
     def close(self):
         self._manager.close()

@@ -22,7 +22,7 @@ from jaxtrack.data.readers.lasot import open_lasot
 from jaxtrack.data.readers.otb import open_otb
 from jaxtrack.data.readers.trackingnet import open_trackingnet
 from jaxtrack.data.readers.uav123 import open_uav123
-from jaxtrack.data.readers.vot import open_vot, polygon_to_xywh
+from jaxtrack.data.readers.vot import open_vot
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.registry import Registry
 
@@ -58,4 +58,4 @@ def open_mixed(name, sources):
     return Dataset(name, [seq for kind, root in sources for seq in open_dataset(kind, root)])
 
 
-__all__ = ["DATASETS", "AnnotationWarning", "open_dataset", "open_mixed", "polygon_to_xywh"]
+__all__ = ["DATASETS", "AnnotationWarning", "open_dataset", "open_mixed"]

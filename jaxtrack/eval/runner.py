@@ -17,11 +17,12 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from jaxtrack.data.readers.vot import rect_polygons
+from jaxtrack.boxes import xyxy_to_xywh
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.eval.polygon import polygon_iou
-from jaxtrack.eval.results import atomic_write, format_boxes, format_record
-from jaxtrack.eval.vot import FAILURE, INIT, PREDICTED, SKIPPED, ResetRecord
+from jaxtrack.files import atomic_write
+from jaxtrack.polygons import polygon_iou, rect_polygons
+from jaxtrack.result_formats import (FAILURE, INIT, PREDICTED, SKIPPED, ResetRecord, format_boxes,
+                                     format_record)
 
 PROTOCOLS = ("ope", "reset")
 LAYOUTS = ("flat", "runs")
@@ -53,13 +54,13 @@ def run_reset_protocol(tracker, sequence, skip=5):
     """VOT baseline run: re-initialise ``skip`` frames after each failure (overlap <= 0).
 
     Overlaps are measured against ``sequence.attributes["polygons"]`` (or the boxes) inside the
-    image. Returns a :class:`jaxtrack.eval.vot.ResetRecord` and (T,) seconds per frame (0 on
+    image. Returns a :class:`jaxtrack.result_formats.ResetRecord` and (T,) seconds per frame (0 on
     skipped frames).
     """
     n = len(sequence)
     gt = sequence.attributes.get("polygons")
     if gt is None:
-        gt = rect_polygons(_xywh(sequence.boxes))
+        gt = rect_polygons(xyxy_to_xywh(sequence.boxes))
     codes = np.full(n, SKIPPED, np.int64)
     regions = np.full((n, 8), np.nan)
     times = np.zeros(n)
@@ -76,7 +77,7 @@ def run_reset_protocol(tracker, sequence, skip=5):
             continue
         box, _ = tracker.update(frame)
         times[index] = time.perf_counter() - start
-        region = rect_polygons(_xywh(np.asarray(box, np.float64)[None]))[0]
+        region = rect_polygons(xyxy_to_xywh(np.asarray(box, np.float64)[None]))[0]
         height, width = frame.shape[:2]
         overlap = polygon_iou(region[None], gt[index][None], (width, height))[0]
         if overlap > 0 or not np.isfinite(overlap):  # no ground truth: no failure can be detected
@@ -136,10 +137,6 @@ def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, 
         summary[sequence.name] = {"fps": fps, "frames": len(sequence), "skipped": False}
         bar.set_postfix(sequence=sequence.name, fps=f"{fps:.1f}")
     return summary
-
-
-def _xywh(boxes):
-    return np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
 
 
 def _initial_box(sequence, index):

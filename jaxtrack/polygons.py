@@ -1,13 +1,50 @@
-"""Exact IoU of convex polygons (VOT regions: rotated rectangles and boxes), NumPy float64.
+"""VOT regions (rotated rectangles and boxes as polygons): rectangle <-> polygon conversions
+and exact IoU of convex polygons, NumPy float64.
 
 Polygons are flat corner lists ``(N, 2K)``: ``x1, y1, .., xK, yK`` in either winding. The
 intersection is Sutherland-Hodgman clipping, exact for convex polygons. (The VOT toolkit and
 pysot rasterise the regions instead; their overlaps differ from these by pixel quantisation.)
+
+Polygon -> box conversions (``mode`` of :func:`polygon_to_xywh`):
+
+* ``"minmax"``: the polygon's bounding box (min/max of the corners), the VOT toolkit's
+  polygon -> rectangle conversion.
+* ``"area"``: pysot's ``get_axis_aligned_bbox``: centred on the corners' mean, the bounding box
+  scaled by ``s = sqrt(A_poly / A_bbox)`` (``A_poly`` from two edge lengths) with 1 added to each
+  side, top-left ``cx - (w - 1) / 2``. (got10k's ``_corner2rect`` is the same box shifted by half a
+  pixel: top-left ``cx - w / 2``.)
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from jaxtrack.errors import JaxtrackError
+
+BOX_MODES = ("minmax", "area")
+
+
+def rect_polygons(rows):
+    """(N, 4) ``x, y, w, h`` -> (N, 8) corners clockwise from the top-left."""
+    x, y, w, h = np.asarray(rows, np.float64).T
+    return np.stack([x, y, x + w, y, x + w, y + h, x, y + h], axis=1)
+
+
+def polygon_to_xywh(polygons, mode="minmax"):
+    """(N, 8) polygons -> (N, 4) ``x, y, w, h`` by ``mode`` (see the module docstring)."""
+    if mode not in BOX_MODES:
+        raise JaxtrackError(f"VOT box conversion must be one of {', '.join(BOX_MODES)}, not {mode!r}")
+    p = np.asarray(polygons, np.float64)
+    xs, ys = p[:, 0::2], p[:, 1::2]
+    x1, x2, y1, y2 = xs.min(1), xs.max(1), ys.min(1), ys.max(1)
+    if mode == "minmax":
+        return np.stack([x1, y1, x2 - x1, y2 - y1], axis=1)
+    edge1 = np.linalg.norm(p[:, 0:2] - p[:, 2:4], axis=1)
+    edge2 = np.linalg.norm(p[:, 2:4] - p[:, 4:6], axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.sqrt(edge1 * edge2 / ((x2 - x1) * (y2 - y1)))
+    w, h = scale * (x2 - x1) + 1, scale * (y2 - y1) + 1
+    return np.stack([xs.mean(1) - (w - 1) / 2, ys.mean(1) - (h - 1) / 2, w, h], axis=1)
 
 
 def polygon_area(points):

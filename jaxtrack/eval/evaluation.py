@@ -1,7 +1,7 @@
 """Benchmark evaluation behind ``jaxtrack eval``: run trackers over a benchmark, resumably and
 optionally in several processes, in the benchmark's result layout; measure speed; score.
 
-Layout under ``workdir/<benchmark>/``: one folder per tracker (``<model>-<params>`` or the peer
+Layout under ``workdir/<benchmark>/``: one folder per tracker (``<model>-<hyper>`` or the peer
 name) holding
 
 * OTB, UAV123, LaSOT, TrackingNet: ``<seq>.txt`` + ``<seq>_time.txt`` (pysot); TrackingNet also
@@ -26,26 +26,14 @@ import zipfile
 
 import numpy as np
 
-from jaxtrack.data.readers import open_dataset
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.eval.benchmarks import BENCHMARKS
-from jaxtrack.eval.results import atomic_write
-from jaxtrack.track.loading import PEERS, tracker_factory, tracker_name
-from jaxtrack.track.runner import result_paths, run_benchmark
+from jaxtrack.eval.runner import result_paths, run_benchmark
+from jaxtrack.eval.scoring import open_benchmark, score_ope, score_results
+from jaxtrack.files import atomic_write
+from jaxtrack.track.loading import TRACKERS, tracker_factory, tracker_name
 
 RESET_BENCHMARKS = ("vot2018", "vot2019")
 RUNS_LAYOUT = ("got10k", "vot2018", "vot2019")
-
-
-def open_benchmark(benchmark, root, *, sequences=None, split=None):
-    """The dataset of ``benchmark`` at ``root`` (``split`` overrides the reader's default)."""
-    if benchmark not in BENCHMARKS:
-        raise JaxtrackError(f"unknown benchmark {benchmark!r}; known: {', '.join(BENCHMARKS)}")
-    spec = BENCHMARKS[benchmark]
-    options = dict(spec.options)
-    if split is not None:
-        options["split"] = split
-    return open_dataset(spec.reader, root, sequences=sequences, **options)
 
 
 def results_dir(workdir, benchmark, name):
@@ -86,17 +74,17 @@ def track_dataset(factory, benchmark, dataset, out_dir, *, progress=True):
     return run_benchmark(factory, dataset, out_dir, protocol=protocol, layout=layout, progress=progress)
 
 
-def track_share(spec, params, benchmark, root, names, out_dir, split=None):
+def track_share(model_ref, hyper, benchmark, root, names, out_dir, split=None):
     """One process's share: resolve the tracker and track sequences ``names``."""
     dataset = open_benchmark(benchmark, root, sequences=names, split=split)
-    factory = tracker_factory(spec, params=params, benchmark=benchmark)
+    factory = tracker_factory(model_ref, hyper=hyper, benchmark=benchmark)
     return track_dataset(factory, benchmark, dataset, out_dir, progress=False)
 
 
-def run_tracker(factory, spec, params, benchmark, dataset, out_dir, *, root, split=None, processes=1,
+def run_tracker(factory, model_ref, hyper, benchmark, dataset, out_dir, *, root, split=None, processes=1,
                 progress=True):
     """Track every sequence of ``dataset`` without results in ``out_dir``: here with ``factory``,
-    or with ``processes > 1`` in spawned processes that each resolve ``spec``/``params`` and
+    or with ``processes > 1`` in spawned processes that each resolve ``model_ref``/``hyper`` and
     track a disjoint share."""
     todo = pending(dataset, out_dir, _protocol_layout(benchmark)[1])
     if not todo:
@@ -107,7 +95,7 @@ def run_tracker(factory, spec, params, benchmark, dataset, out_dir, *, root, spl
     shares = [todo[i::processes] for i in range(processes) if todo[i::processes]]
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(len(shares), mp_context=context) as pool:
-        futures = [pool.submit(track_share, spec, params, benchmark, root, share, out_dir, split)
+        futures = [pool.submit(track_share, model_ref, hyper, benchmark, root, share, out_dir, split)
                    for share in shares]
         for future in futures:  # let every share finish; then raise the first failure
             future.exception()
@@ -143,59 +131,55 @@ def scorable(dataset):
     return not any(s.attributes.get("first_box_only") for s in dataset)
 
 
-def evaluate(models, benchmark, root, workdir, *, sequences=None, params=None, split=None,
+def evaluate(models, benchmark, root, workdir, *, sequences=None, hyper=None, split=None,
              processes=1, progress=True):
     """Run and score several trackers on one benchmark.
 
     Args:
-      models: ``--model`` values: peer names (``csrt``) or model paths (:func:`load_model`).
+      models: ``--model`` values: peer names (``csrt``) or model paths (:func:`jaxtrack.track.load_model`).
       benchmark: a key of :data:`jaxtrack.eval.benchmarks.BENCHMARKS`.
-      params: hyperparameter set name for the Siamese trackers (None: the benchmark's default).
+      hyper: hyperparameter set name for the Siamese trackers (None: the benchmark's default).
       split: dataset split (GOT-10k, TrackingNet); None: the reader's default for the benchmark.
 
     Returns:
-      ``{"benchmark", "scored": bool, "trackers": {name: {"model", "params", "results", "speed",
+      ``{"benchmark", "scored": bool, "trackers": {name: {"model", "hyper", "results", "speed",
       "scores"}}}`` with ``scores`` as :func:`jaxtrack.eval.scoring.score_results` returns them
       (None for test splits).
     """
-    from jaxtrack.eval.scoring import score_results
-
     dataset = open_benchmark(benchmark, root, sequences=sequences, split=split)
     layout = _protocol_layout(benchmark)[1]
     can_score = scorable(dataset)
     trackers = {}
-    for spec in models:
-        factory = tracker_factory(spec, params=None if spec in PEERS else params, benchmark=benchmark)
-        set_name = None if spec in PEERS else factory.name
-        name = tracker_name(spec, set_name)
+    for model_ref in models:
+        factory = tracker_factory(model_ref, hyper=None if model_ref in TRACKERS else hyper, benchmark=benchmark)
+        hyper_name = None if model_ref in TRACKERS else factory.name
+        name = tracker_name(model_ref, hyper_name)
         if name in trackers:
             raise JaxtrackError(f"two --model values give the tracker name {name!r}; rename one model folder")
         out_dir = results_dir(workdir, benchmark, name)
-        run_tracker(factory, spec, set_name, benchmark, dataset, out_dir, root=root, split=split,
+        run_tracker(factory, model_ref, hyper_name, benchmark, dataset, out_dir, root=root, split=split,
                     processes=processes, progress=progress)
         if benchmark == "trackingnet":
             write_trackingnet_zip(dataset, out_dir, os.path.join(workdir, benchmark, name + ".zip"))
         scores = None
         if can_score:
             scores = score_results(benchmark, root, out_dir, sequences=dataset.names())
-        trackers[name] = {"model": str(spec), "params": set_name, "results": out_dir,
+        trackers[name] = {"model": str(model_ref), "hyper": hyper_name, "results": out_dir,
                           "speed": speed(dataset, out_dir, layout), "scores": scores}
     return {"benchmark": benchmark, "scored": can_score, "trackers": trackers}
 
 
-def evaluate_sequences(models, dataset, workdir, *, convention="otb", params="otb", progress=True):
+def evaluate_sequences(models, dataset, workdir, *, convention="otb", hyper="otb", progress=True):
     """Track ``dataset`` (any mix of sequences, e.g. from several readers) with each of ``models``
     and score every tracker with one ``convention`` -> ``{tracker name: metrics.evaluate result
     with "benchmark": dataset.name}`` (the form :func:`jaxtrack.eval.report.write_report` takes).
 
     Results go to ``workdir/<tracker>/<seq>.txt``; finished sequences are not tracked again.
     """
-    from jaxtrack.eval.scoring import score_ope
-
     scores = {}
-    for spec in models:
-        factory = tracker_factory(spec, params=None if spec in PEERS else params, benchmark="otb")
-        name = tracker_name(spec, None if spec in PEERS else params)
+    for model_ref in models:
+        factory = tracker_factory(model_ref, hyper=None if model_ref in TRACKERS else hyper, benchmark="otb")
+        name = tracker_name(model_ref, None if model_ref in TRACKERS else hyper)
         out_dir = os.path.join(workdir, name)
         run_benchmark(factory, dataset, out_dir, progress=progress)
         scores[name] = {"benchmark": dataset.name, **score_ope(dataset, out_dir, convention)}

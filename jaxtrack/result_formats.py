@@ -1,4 +1,5 @@
-"""Tracking result files (pysot/pytracking layout): finding, reading and atomic writing.
+"""Tracking result files (pysot/pytracking layout): their text formats, written by the
+benchmark runner and read by the scorer.
 
 A one-pass result is ``<results>/<sequence>.txt`` with one ``x, y, w, h`` row per frame
 (commas, tabs or spaces; ``nan`` for a failed frame). A VOT reset-protocol record has one row per
@@ -9,16 +10,32 @@ too.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
-import tempfile
 
 import numpy as np
 
+from jaxtrack.boxes import xywh_to_xyxy, xyxy_to_xywh
 from jaxtrack.data.readers.common import parse_values, read_text
-from jaxtrack.data.readers.vot import rect_polygons
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.eval.vot import FAILURE, INIT, PREDICTED, SKIPPED, ResetRecord
+from jaxtrack.polygons import polygon_to_xywh, rect_polygons
+
+PREDICTED, SKIPPED, INIT, FAILURE = -1, 0, 1, 2
+"""Per-frame codes of a reset-protocol run (the file writes the last three as they are)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ResetRecord:
+    """One run of the reset protocol on a sequence of T frames.
+
+    Attributes:
+      codes: int (T,): ``PREDICTED`` (-1), ``INIT`` (1), ``SKIPPED`` (0) or ``FAILURE`` (2).
+      regions: float64 (T, 8) predicted polygons (boxes as 4 corners); NaN where not predicted.
+    """
+
+    codes: np.ndarray
+    regions: np.ndarray
 
 
 def result_files(results_dir, sequence):
@@ -51,8 +68,7 @@ def read_boxes(path, n_frames):
                                 "expected x, y, w, h separated by commas, tabs or spaces")
         rows.append(values)
     _check_count(path, len(rows), n_frames)
-    xywh = np.array(rows, np.float64).reshape(-1, 4)
-    return np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
+    return xywh_to_xyxy(np.array(rows, np.float64).reshape(-1, 4))
 
 
 def read_record(path, n_frames):
@@ -89,25 +105,9 @@ def read_record(path, n_frames):
     return ResetRecord(codes, regions)
 
 
-def atomic_write(path, data):
-    """Write ``data`` (str or bytes) to ``path`` through a temporary file in the same folder and
-    ``os.replace``: readers never see a partial file."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "wb" if isinstance(data, bytes) else "w") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def format_boxes(boxes):
     """(T, 4) xyxy -> result-file text, ``x,y,w,h`` rows with 4 decimals (``nan`` for failures)."""
-    boxes = np.asarray(boxes, np.float64)
-    xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
+    xywh = xyxy_to_xywh(np.asarray(boxes, np.float64))
     return "".join(",".join(f"{v:.4f}" for v in row) + "\n" for row in xywh)
 
 
@@ -118,9 +118,7 @@ def format_record(record):
         if code != PREDICTED:
             lines.append(str(int(code)))
         else:
-            xs, ys = region[0::2], region[1::2]
-            x, y = xs.min(), ys.min()
-            lines.append(f"{x:.4f},{y:.4f},{xs.max() - x:.4f},{ys.max() - y:.4f}")
+            lines.append(",".join(f"{v:.4f}" for v in polygon_to_xywh(region[None])[0]))
     return "\n".join(lines) + "\n"
 
 

@@ -1,0 +1,195 @@
+"""jaxtrack model files: model directories (written and read) and the inference variables of a
+training workdir's checkpoints (read, and exported as a model directory).
+
+Layout of a model directory::
+
+    DST/jaxtrack_model.json   {"format": "jaxtrack-model", "version": 1, "model": NAME, "config": {...}}
+    DST/variables/            Orbax StandardCheckpointer checkpoint of {"params", "batch_stats"}
+
+``load`` rebuilds the module from the JSON (:func:`jaxtrack.models.catalog.build_named`) and
+restores the variables into its abstract tree, so shapes are checked on the way in.
+
+Layout of a training workdir (written by :class:`jaxtrack.train.checkpoint.Checkpointer`)::
+
+    WORKDIR/checkpoints/<step>/   Orbax CheckpointManager step with the items
+        state/    the train state pytree: params, batch_stats, opt_state, step, rng
+        data/     the input iterator's state (JSON)
+        config/   the resolved experiment config (JSON), with the model config as "model"
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import jax
+import orbax.checkpoint as ocp
+
+from jaxtrack.errors import JaxtrackError
+from jaxtrack.config import plain_dict
+from jaxtrack.models.catalog import abstract_variables, build, build_named
+
+METADATA = "jaxtrack_model.json"
+FORMAT, VERSION = "jaxtrack-model", 1
+CHECKPOINTS = "checkpoints"
+"""The folder of a training workdir holding one folder per checkpoint step."""
+CHECKPOINT_ITEMS = ("state", "data", "config")
+"""The items of a training checkpoint step (module docstring)."""
+COMMIT_MARKER = "commit_success.txt"
+"""Orbax's marker of a finished save; it records the absolute path it was written to."""
+
+
+def save(path, model_name, config, variables):
+    """Write ``variables`` of model ``model_name`` built with ``config`` to the new directory
+    ``path``.
+
+    Raises:
+      JaxtrackError: ``path`` exists, or ``model_name``/``config`` do not build a model whose
+        variables have the shapes of ``variables``.
+    """
+    path = pathlib.Path(path).absolute()
+    if path.exists():
+        raise JaxtrackError(f"{path} exists; choose a new directory for the model")
+    config = plain_dict(config or {}, 'model config')
+    metadata = {"format": FORMAT, "version": VERSION, "model": model_name, "config": config}
+    try:
+        json.dumps(metadata)
+    except TypeError as error:
+        raise JaxtrackError(f"model config must be JSON-serialisable: {error}") from None
+    _check_shapes(variables, abstract_variables(build_named(model_name, config)), model_name, config)
+    path.mkdir(parents=True)
+    with ocp.StandardCheckpointer() as checkpointer:
+        checkpointer.save(path / "variables", variables)
+    # the directory is portable (and restores) without the marker's absolute path
+    (path / "variables" / COMMIT_MARKER).unlink(missing_ok=True)
+    (path / METADATA).write_text(json.dumps(metadata, indent=2) + "\n")
+
+
+def _check_shapes(variables, abstract, model_name, config):
+    """Raise naming the first differences if ``variables`` do not have the shapes of ``abstract``."""
+    def shapes(tree):
+        return {jax.tree_util.keystr(k): tuple(v.shape) for k, v in jax.tree_util.tree_leaves_with_path(tree)}
+
+    given, expected = shapes(variables), shapes(abstract)
+    problems = [f"{k}: missing" for k in expected if k not in given]
+    problems += [f"{k}: not in the model" for k in given if k not in expected]
+    problems += [f"{k}: shape {given[k]}, model has {expected[k]}" for k in expected
+                 if k in given and given[k] != expected[k]]
+    if problems:
+        raise JaxtrackError(f"variables do not fit model {model_name!r} with config {config} "
+                            f"({len(problems)} problems): " + "; ".join(problems[:5]))
+
+
+def load(path):
+    """Read a model directory written by :func:`save` -> ``(model, variables)``.
+
+    Raises:
+      JaxtrackError: not a jaxtrack model directory, unknown model, or variables that do not fit.
+    """
+    path = pathlib.Path(path).absolute()
+    try:
+        metadata = json.loads((path / METADATA).read_text())
+    except FileNotFoundError:
+        raise JaxtrackError(f"{path} is not a jaxtrack model directory (no {METADATA})") from None
+    except json.JSONDecodeError as error:
+        raise JaxtrackError(f"{path / METADATA}: not valid JSON: {error}") from None
+    if metadata.get("format") != FORMAT or metadata.get("version") != VERSION:
+        raise JaxtrackError(f"{path / METADATA}: expected format {FORMAT!r} version {VERSION}, got "
+                            f"{metadata.get('format')!r} version {metadata.get('version')!r}")
+    name = metadata.get("model")
+    model = build_named(name, metadata.get("config") or {})
+    abstract = abstract_variables(model)
+    try:
+        with ocp.StandardCheckpointer() as checkpointer:
+            variables = checkpointer.restore(path / "variables", abstract)
+    except (ValueError, KeyError, FileNotFoundError) as error:
+        raise JaxtrackError(f"{path / 'variables'}: does not hold the variables of {name!r} "
+                            f"with config {metadata.get('config')}: {error}") from None
+    return model, variables
+
+
+def is_workdir(path):
+    """Whether ``path`` is a training workdir (it has a ``checkpoints/`` folder)."""
+    return (pathlib.Path(path) / CHECKPOINTS).is_dir()
+
+
+def read_checkpoint(workdir, step=None):
+    """The inference variables and config of checkpoint ``step`` (default: the latest) of
+    training ``workdir`` -> ``(variables, config)``.
+
+    ``variables`` is ``{"params", "batch_stats"}`` (``batch_stats`` only if the model has some),
+    without the optimiser state; arrays keep their saved shardings, or sit on the first local
+    device if those devices are not here (e.g. a multi-process run's checkpoint). ``config`` is
+    the resolved experiment config.
+
+    Raises:
+      JaxtrackError: not a training workdir, no such step (naming the complete ones), or an
+        unreadable checkpoint.
+    """
+    variables, config, _ = _read_checkpoint(workdir, step)
+    return variables, config
+
+
+def load_checkpoint(workdir, step=None):
+    """The model and inference variables of checkpoint ``step`` (default: the latest) of training
+    ``workdir`` -> ``(model, variables)`` (see :func:`read_checkpoint`)."""
+    variables, config = read_checkpoint(workdir, step)
+    return build(_model_config(config, workdir)), variables
+
+
+def export_checkpoint(workdir, out, step=None):
+    """Write checkpoint ``step`` (default: the latest) of training ``workdir`` as the new model
+    directory ``out`` (:func:`save`: the inference variables and the model config) ->
+    ``(model name, step)``.
+
+    Raises:
+      JaxtrackError: as :func:`read_checkpoint` and :func:`save` (e.g. ``out`` exists).
+    """
+    out = pathlib.Path(out)
+    if out.exists():  # before reading a possibly large checkpoint
+        raise JaxtrackError(f"{out} exists; choose a new directory for the model")
+    variables, config, step = _read_checkpoint(workdir, step)
+    model_config = _model_config(config, workdir)
+    name = model_config.pop("name")
+    save(out, name, model_config, variables)
+    return name, step
+
+
+def _read_checkpoint(workdir, step):
+    """:func:`read_checkpoint` -> ``(variables, config, step read)``."""
+    with _checkpoint_reader(workdir) as manager:
+        steps = sorted(manager.all_steps())
+        step = steps[-1] if step is None and steps else step
+        if step is None or step not in steps:
+            raise JaxtrackError(f"no checkpoint {'' if step is None else f'for step {step} '}in "
+                                f"{manager.directory} (complete steps: {steps or 'none'})")
+        fallback = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+        try:
+            restored = manager.restore(step, args=ocp.args.Composite(
+                state=ocp.args.StandardRestore(fallback_sharding=fallback),
+                config=ocp.args.JsonRestore()))
+        except Exception as error:  # orbax raises many types for unreadable files
+            raise JaxtrackError(f"checkpoint step {step} in {manager.directory} cannot be read "
+                                f"({type(error).__name__}: {str(error)[:300]})") from error
+    state = restored.state
+    variables = {"params": state["params"]}
+    if state.get("batch_stats"):
+        variables["batch_stats"] = state["batch_stats"]
+    return variables, restored.config, step
+
+
+def _checkpoint_reader(workdir):
+    """A read-only orbax manager of ``workdir``'s checkpoints (use with ``with``)."""
+    if not is_workdir(workdir):
+        raise JaxtrackError(f"{workdir} is not a training workdir (no {CHECKPOINTS}/ folder)")
+    return ocp.CheckpointManager(
+        pathlib.Path(workdir).absolute() / CHECKPOINTS,
+        options=ocp.CheckpointManagerOptions(read_only=True, create=False, enable_async_checkpointing=False),
+        item_names=CHECKPOINT_ITEMS)
+
+
+def _model_config(config, workdir):
+    """A copy of the ``model`` entry of a checkpoint's experiment ``config``."""
+    if "model" not in config:
+        raise JaxtrackError(f"training workdir {workdir}: its checkpoint config has no 'model' entry")
+    return plain_dict(config["model"], "model config")
