@@ -5,7 +5,7 @@ import pytest
 
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.track.loading import load_model, tracker_factory
-from jaxtrack.track.runner import run_sequence
+from jaxtrack.eval.runner import run_sequence
 
 # model.apply on the seeded random crops below, recorded from the shipped model:
 # name -> (shape, sum, first four values)
