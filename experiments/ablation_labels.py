@@ -22,7 +22,7 @@ import pathlib
 
 import ml_collections
 from cpu_default import get_config as cpu_default_config  # experiments/ is on sys.path when this file runs
-from eval_shared import evaluate_shared
+from eval_shared import track_and_score_shared
 
 from jaxtrack.demo import training_curves
 from jaxtrack.eval.report import per_sequence_table
@@ -63,7 +63,7 @@ def main(argv=None):
         train(rule_config(rule, args.steps, workdir / "synthetic"), run)
     results = workdir / "results"
     trackers = [str(r) for r in runs.values()] + ["csrt"]  # CSRT: the classical reference row
-    print(per_sequence_table(evaluate_shared(trackers, args.shared, str(results))))
+    print(per_sequence_table(track_and_score_shared(trackers, args.shared, str(results))))
     training_curves(results / "training.png", runs)  # the losses differ by rule (qfl for ladl_lals)
 
 

@@ -17,17 +17,17 @@ import argparse
 import pathlib
 
 from jaxtrack.data.readers import open_mixed
-from jaxtrack.eval.evaluation import evaluate_sequences
+from jaxtrack.eval.evaluation import track_and_score_sequences
 from jaxtrack.eval.report import per_sequence_table, write_report
 
 SOURCES = (("otb", "otb"), ("vot", "vot"), ("lasot", "lasot"))
 
 
-def evaluate_shared(models, shared, workdir, *, hyper="otb", progress=True):
+def track_and_score_shared(models, shared, workdir, *, hyper="otb", progress=True):
     """Track and score ``models`` on the six sequences, write ``workdir``'s summary.md/csv,
-    success.png and precision.png -> ``{tracker: metrics.evaluate result}``."""
+    success.png and precision.png -> ``{tracker: metrics.score_sequences result}``."""
     dataset = open_mixed("shared", [(kind, str(pathlib.Path(shared) / folder)) for kind, folder in SOURCES])
-    scores = evaluate_sequences(models, dataset, workdir, convention="otb", hyper=hyper, progress=progress)
+    scores = track_and_score_sequences(models, dataset, workdir, convention="otb", hyper=hyper, progress=progress)
     write_report(scores, workdir, title="six ../shared/data sequences (OTB convention)")
     return scores
 
@@ -39,7 +39,7 @@ def main(argv=None):
     parser.add_argument("--workdir", default="results/shared")
     parser.add_argument("--hyper", default="otb", help="Siamese trackers' parameter set (default: otb)")
     args = parser.parse_args(argv)
-    print(per_sequence_table(evaluate_shared(args.model, args.shared, args.workdir, hyper=args.hyper)))
+    print(per_sequence_table(track_and_score_shared(args.model, args.shared, args.workdir, hyper=args.hyper)))
 
 
 if __name__ == "__main__":

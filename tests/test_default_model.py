@@ -31,17 +31,17 @@ def test_default_model_tracks_crossing(shared_data):
 
 def test_mixed_formats_evaluate_with_one_convention(shared_data, tmp_path):
     from jaxtrack.data.readers import open_mixed
-    from jaxtrack.eval.evaluation import evaluate_sequences
+    from jaxtrack.eval.evaluation import track_and_score_sequences
     from jaxtrack.eval.report import per_sequence_table, write_report
 
     dataset = open_mixed("mixed", [("otb", str(shared_data / "otb")), ("vot", str(shared_data / "vot"))])
     dataset = dataset.subset(["Deer", "bag"])
-    scores = evaluate_sequences(["csrt"], dataset, str(tmp_path), convention="otb", progress=False)
+    scores = track_and_score_sequences(["csrt"], dataset, str(tmp_path), convention="otb", progress=False)
     assert list(scores["csrt"]["sequences"]) == ["Deer", "bag"]
     assert abs(scores["csrt"]["sequences"]["Deer"]["auc"] - 0.694) < 0.02  # ../shared/data/README.md
     text = per_sequence_table(scores)
     assert "| csrt |" in text and "mean AUC" in text
     paths = write_report(scores, str(tmp_path), title="mixed")
-    clipped = evaluate_sequences(["csrt"], dataset, str(tmp_path), convention="got10k", progress=False)  # reuses the files
+    clipped = track_and_score_sequences(["csrt"], dataset, str(tmp_path), convention="got10k", progress=False)  # reuses the files
     assert 0.0 < clipped["csrt"]["overall"]["ao"] <= 1.0
     assert pathlib.Path(paths["success"]).stat().st_size > 0 and "csrt" in pathlib.Path(paths["summary_md"]).read_text()

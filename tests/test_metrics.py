@@ -64,7 +64,7 @@ def got10k_otb_curves(pred, gt, cls=ExperimentOTB):
 def test_otb_parity_with_got10k(real_sequences):
     rng = np.random.default_rng(2024)
     preds = [perturb(seq.boxes, rng) for seq in real_sequences]
-    ours = metrics.evaluate(preds, real_sequences, "otb")
+    ours = metrics.score_sequences(preds, real_sequences, "otb")
     succ, prec = zip(*(got10k_otb_curves(p, s.boxes) for p, s in zip(preds, real_sequences)))
     for seq, s, p in zip(real_sequences, succ, prec):
         mine = ours["sequences"][seq.name]
@@ -86,7 +86,7 @@ def test_uav123_drop_parity_with_got10k(real_sequences):
         gt[0] = seq.boxes[0]
         seq = dataclasses.replace(seq, boxes=gt)
         pred = perturb(seq.boxes, rng, fail=0.05)
-        mine = metrics.evaluate([pred], [seq], "got10k-drop")["sequences"][seq.name]
+        mine = metrics.score_sequences([pred], [seq], "got10k-drop")["sequences"][seq.name]
         s, p = got10k_otb_curves(pred, gt, ExperimentUAV123)
         np.testing.assert_allclose(mine["success_curve"], s, atol=TOL, rtol=0)
         np.testing.assert_allclose(mine["precision_curve"], p, atol=TOL, rtol=0)
@@ -106,7 +106,7 @@ def test_got10k_ao_parity(real_sequences):
         ious = g_rect_iou(boxes[1:].copy(), anno[1:].copy(), bound=(width, height))
         pooled.append(ious[covers[1:] > 0])
         preds.append(pred), seqs.append(seq), sizes.append((width, height))
-    ours = metrics.evaluate(preds, seqs, "got10k", sizes)["overall"]
+    ours = metrics.score_sequences(preds, seqs, "got10k", sizes)["overall"]
     ao, sr, _, curve = ExperimentGOT10k._evaluate(None, np.concatenate(pooled), [])
     assert abs(ours["ao"] - ao) < TOL and abs(ours["sr50"] - sr) < TOL
     np.testing.assert_allclose(ours["ao_success_curve"], curve, atol=TOL, rtol=0)
@@ -149,21 +149,21 @@ def test_pysot_convention_matches_reference(real_sequences):
         seq = dataclasses.replace(seq, boxes=gt, absent=absent)
         pred = perturb(seq.boxes, rng)
         pred[0] = gt[0]
-        mine = metrics.evaluate([pred], [seq], "pysot")["sequences"][seq.name]
+        mine = metrics.score_sequences([pred], [seq], "pysot")["sequences"][seq.name]
         s, p, n = pysot_reference(pred, gt, absent)
         np.testing.assert_allclose(mine["success_curve"], s, atol=TOL, rtol=0)
         np.testing.assert_allclose(mine["precision_curve"], p, atol=TOL, rtol=0)
         np.testing.assert_allclose(mine["norm_precision_curve"], n, atol=TOL, rtol=0)
         assert abs(mine["norm_precision"] - n[20]) < TOL
         # invalid ground truth moves pysot above got10k-drop on precision only through hits
-        assert mine["precision"] >= metrics.evaluate([pred], [seq], "otb")["sequences"][seq.name]["precision"]
+        assert mine["precision"] >= metrics.score_sequences([pred], [seq], "otb")["sequences"][seq.name]["precision"]
 
 
 def test_got10k_lasot_normalized_precision(real_sequences):
     rng = np.random.default_rng(5)
     seq = real_sequences[0]
     pred = perturb(seq.boxes, rng, fail=0)
-    mine = metrics.evaluate([pred], [seq], "got10k-drop")["overall"]
+    mine = metrics.score_sequences([pred], [seq], "got10k-drop")["overall"]
     p, g = xywh(pred), xywh(seq.boxes)
     p[0] = g[0]
     err = np.hypot(*((p[:, :2] + (p[:, 2:] - 1) / 2 - g[:, :2] - (g[:, 2:] - 1) / 2) / np.maximum(g[:, 2:], 1)).T)
@@ -194,7 +194,7 @@ def test_random_otb_sequences_match_got10k(gt, pred_noise, delimiter, nan_gt):
     np.testing.assert_allclose(xywh(seq.boxes), gt, rtol=1e-12)   # x2 = x + w, so w up to rounding
     pred = xyxy(gt + rng.normal(0, 20, gt.shape))
     pred[rng.random(len(gt)) < 0.2] = np.nan
-    mine = metrics.evaluate([pred], [seq], "otb")["sequences"]["Random"]
+    mine = metrics.score_sequences([pred], [seq], "otb")["sequences"]["Random"]
     s, p = got10k_otb_curves(pred, seq.boxes)
     np.testing.assert_allclose(mine["success_curve"], s, atol=TOL, rtol=0)
     np.testing.assert_allclose(mine["precision_curve"], p, atol=TOL, rtol=0)
@@ -246,7 +246,7 @@ def test_vot_eao_hand_computed():
     ar = vot.accuracy_robustness([[r] for r in runs], gts, [None] * 3, burnin=2)
     assert abs(ar["accuracy"] - (2.0 + .7) / 5) < 1e-12
     assert ar["failures"] == 2 and abs(ar["robustness"] - 100 * 2 / 20) < 1e-12
-    result = vot.evaluate_vot([[r] for r in runs], gts, [None] * 3, ["a", "b", "c"], "vot2019")
+    result = vot.score_reset_runs([[r] for r in runs], gts, [None] * 3, ["a", "b", "c"], "vot2019")
     assert result["convention"]["eao_range"] == (46, 291) and result["sequences"]["c"]["failures"] == 1
 
 
@@ -294,10 +294,10 @@ def test_convention_overrides_are_recorded(real_sequences):
     seq = real_sequences[0]
     pred = seq.boxes + 2.0
     pred[0] = np.nan                                     # only matters when frame 0 is scored
-    gt_first = metrics.evaluate([pred], [seq], "otb")
-    scored = metrics.evaluate([pred], [seq], "otb", first_frame="score")
+    gt_first = metrics.score_sequences([pred], [seq], "otb")
+    scored = metrics.score_sequences([pred], [seq], "otb", first_frame="score")
     assert scored["convention"]["name"] == "otb(first_frame=score)"
     assert scored["convention"]["first_frame"] == "score" and gt_first["convention"]["first_frame"] == "gt"
     assert scored["overall"]["auc"] < gt_first["overall"]["auc"]
     with pytest.raises(ValueError, match="absent"):
-        metrics.evaluate([pred], [seq], "otb", absent="ignore")
+        metrics.score_sequences([pred], [seq], "otb", absent="ignore")

@@ -26,7 +26,7 @@ def sequences():
 def score(noise, seed):
     rng = np.random.default_rng(seed)
     seqs = sequences()
-    result = metrics.evaluate([s.boxes + rng.normal(0, noise, s.boxes.shape) for s in seqs], seqs, "otb")
+    result = metrics.score_sequences([s.boxes + rng.normal(0, noise, s.boxes.shape) for s in seqs], seqs, "otb")
     for s in seqs:
         if "attributes" in s.attributes:
             result["sequences"][s.name]["attributes"] = list(s.attributes["attributes"])

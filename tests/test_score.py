@@ -44,7 +44,7 @@ def test_score_cli_otb(shared_data, tmp_path, capsys):
             assert 0 <= entry[key] <= 1
     dataset = open_dataset("otb", shared_data / "otb")
     preds = [read_boxes(results / f"{s.name}.txt", len(s)) for s in dataset]
-    direct = metrics.evaluate(preds, list(dataset), "otb")["overall"]
+    direct = metrics.score_sequences(preds, list(dataset), "otb")["overall"]
     assert scores["overall"]["auc"] == pytest.approx(direct["auc"], abs=1e-12)
     assert scores["sequences"]["DragonBaby"]["attributes"][0] == "SV"
 

@@ -19,7 +19,7 @@ def test_csrt_on_crossing(shared_data, tmp_path):
     summary = run_benchmark(TRACKERS.get("csrt"), dataset, tmp_path, progress=False)
     assert summary["Crossing"]["fps"] > 0 and not summary["Crossing"]["skipped"]
     boxes = read_boxes(tmp_path / "Crossing.txt", 120)
-    auc = metrics.evaluate([boxes], list(dataset), "otb")["overall"]["auc"]
+    auc = metrics.score_sequences([boxes], list(dataset), "otb")["overall"]["auc"]
     print(f"CSRT AUC on Crossing: {auc:.4f} (shared/data README: 0.769)")
     assert abs(auc - 0.769) < 0.01
     assert len((tmp_path / "Crossing_time.txt").read_text().split()) == 120

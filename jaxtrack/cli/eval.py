@@ -45,13 +45,13 @@ def run(args):
 
     from jaxtrack.cli.score import format_table
     from jaxtrack.errors import JaxtrackError
-    from jaxtrack.eval.evaluation import evaluate
+    from jaxtrack.eval.evaluation import track_and_score
     from jaxtrack.eval.report import write_report
     from jaxtrack.files import atomic_write
 
     if args.processes < 1:
         raise JaxtrackError(f"--processes must be at least 1, not {args.processes}")
-    result = evaluate(args.model, args.dataset, args.root, args.workdir, sequences=args.sequences,
+    result = track_and_score(args.model, args.dataset, args.root, args.workdir, sequences=args.sequences,
                       hyper=args.hyper, split=args.split, processes=args.processes,
                       progress=not args.no_progress)
     trackers = result["trackers"]

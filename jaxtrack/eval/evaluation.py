@@ -131,7 +131,7 @@ def scorable(dataset):
     return not any(s.attributes.get("first_box_only") for s in dataset)
 
 
-def evaluate(models, benchmark, root, workdir, *, sequences=None, hyper=None, split=None,
+def track_and_score(models, benchmark, root, workdir, *, sequences=None, hyper=None, split=None,
              processes=1, progress=True):
     """Run and score several trackers on one benchmark.
 
@@ -169,9 +169,9 @@ def evaluate(models, benchmark, root, workdir, *, sequences=None, hyper=None, sp
     return {"benchmark": benchmark, "scored": can_score, "trackers": trackers}
 
 
-def evaluate_sequences(models, dataset, workdir, *, convention="otb", hyper="otb", progress=True):
+def track_and_score_sequences(models, dataset, workdir, *, convention="otb", hyper="otb", progress=True):
     """Track ``dataset`` (any mix of sequences, e.g. from several readers) with each of ``models``
-    and score every tracker with one ``convention`` -> ``{tracker name: metrics.evaluate result
+    and score every tracker with one ``convention`` -> ``{tracker name: metrics.score_sequences result
     with "benchmark": dataset.name}`` (the form :func:`jaxtrack.eval.report.write_report` takes).
 
     Results go to ``workdir/<tracker>/<seq>.txt``; finished sequences are not tracked again.

@@ -226,7 +226,7 @@ def pooled_scores(ious):
             "ao_success_curve": success_curve(ious, GOT10K_THRESHOLDS).tolist()}
 
 
-def evaluate(predictions, sequences, convention, image_sizes=None, **overrides):
+def score_sequences(predictions, sequences, convention, image_sizes=None, **overrides):
     """Score a tracker on sequences.
 
     Args:

@@ -143,7 +143,7 @@ def _save(fig, path):
 
 
 def per_sequence_table(scores):
-    """Markdown table from ``{tracker: metrics.evaluate result}``: AUC per sequence, their mean,
+    """Markdown table from ``{tracker: metrics.score_sequences result}``: AUC per sequence, their mean,
     precision and normalised precision."""
     names = list(next(iter(scores.values()))["sequences"])
     lines = ["| tracker | " + " | ".join(names) + " | mean AUC | precision | norm. precision |",

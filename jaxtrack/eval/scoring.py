@@ -69,7 +69,7 @@ def image_size(sequence):
 
 def score_ope(dataset, results_dir, convention):
     """Score one-pass result files of ``dataset`` in ``results_dir`` with ``convention`` ->
-    :func:`jaxtrack.eval.metrics.evaluate` result (image sizes read when the convention clips)."""
+    :func:`jaxtrack.eval.metrics.score_sequences` result (image sizes read when the convention clips)."""
     predictions = []
     for seq in dataset:
         files = result_formats.result_files(results_dir, seq)
@@ -78,7 +78,7 @@ def score_ope(dataset, results_dir, convention):
                                 "one-pass evaluation scores one run per sequence")
         predictions.append(result_formats.read_boxes(files[0], len(seq)))
     sizes = [image_size(seq) for seq in dataset] if metrics.CONVENTIONS[convention].clip_to_image else None
-    return metrics.evaluate(predictions, list(dataset), convention, sizes)
+    return metrics.score_sequences(predictions, list(dataset), convention, sizes)
 
 
 def _benchmark(benchmark):
@@ -91,5 +91,5 @@ def _benchmark(benchmark):
 def _score_vot(dataset, results_dir, convention):
     records = [[result_formats.read_record(path, len(seq)) for path in result_formats.result_files(results_dir, seq)]
                for seq in dataset]
-    return vot.evaluate_vot(records, [seq.attributes["polygons"] for seq in dataset],
+    return vot.score_reset_runs(records, [seq.attributes["polygons"] for seq in dataset],
                             [image_size(seq) for seq in dataset], dataset.names(), convention)

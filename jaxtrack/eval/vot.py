@@ -122,7 +122,7 @@ def expected_average_overlap(curve, eao_range):
     return _nanmean(curve[low - 1:high])
 
 
-def evaluate_vot(records, gt_polygons, bounds, names, convention):
+def score_reset_runs(records, gt_polygons, bounds, names, convention):
     """All VOT baseline scores -> ``{"convention", "overall", "sequences"}`` (see module docstring)."""
     convention = VOT_CONVENTIONS[convention] if isinstance(convention, str) else convention
     ar = accuracy_robustness(records, gt_polygons, bounds, convention.burnin)
