@@ -114,8 +114,8 @@ def run_demo(workdir, *, data=None, minutes=8.0, seed=0, progress=True, smoke=Fa
       seed: seed of the data, the training and the pair picture.
       smoke: tiny settings (small backbone, a few short videos, a few steps) for tests.
     """
-    from jaxtrack.assign import study_report
-    from jaxtrack.assign.plots import label_map_gallery
+    from jaxtrack.figures import study_report
+    from jaxtrack.figures.plots import label_map_gallery
     from jaxtrack.data.synthetic import make_synthetic
     from jaxtrack.eval.report import write_report
     from jaxtrack.track.evaluate import evaluate

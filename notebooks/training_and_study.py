@@ -45,8 +45,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import jaxtrack
-from jaxtrack.assign import plots, study, study_report
+from jaxtrack.assign import study
 from jaxtrack.cli import main as jaxtrack_cli
+from jaxtrack.figures import plots, study_report
 from jaxtrack.notebook import show_figure, show_markdown, show_png
 from jaxtrack.train.trainer import read_metrics
 
