@@ -3,7 +3,7 @@
 import re
 
 from jaxtrack import cli
-from jaxtrack.demo import training_steps
+from jaxtrack.cli.demo import training_steps
 
 
 def test_demo_smoke_writes_a_complete_report(tmp_path, shared_data, capsys):
