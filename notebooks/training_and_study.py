@@ -48,7 +48,7 @@ import jaxtrack
 from jaxtrack.assign import study
 from jaxtrack.cli import main as jaxtrack_cli
 from jaxtrack.figures import plots, study_report
-from jaxtrack.notebook import show_figure, show_markdown, show_png
+from notebook_display import show_figure, show_markdown, show_png  # beside this notebook
 from jaxtrack.train.trainer import read_metrics
 
 if os.environ.get("JAXTRACK_NOTEBOOK_SMALL") == "1":  # the tests: 4 smoke steps instead of 8, each logged

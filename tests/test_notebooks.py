@@ -31,7 +31,7 @@ sync = _load_sync()
 
 
 def test_every_notebook_is_a_pair():
-    scripts = {p.stem for p in NOTEBOOKS.glob("*.py")} - {"sync"}
+    scripts = {p.stem for p in NOTEBOOKS.glob("*.py")} - {"sync", "notebook_display"}
     notebooks = {p.stem for p in NOTEBOOKS.glob("*.ipynb")}
     assert scripts == notebooks == set(sync.NOTEBOOKS)
 
