@@ -14,6 +14,8 @@ from jaxtrack.data.readers import open_dataset
 from jaxtrack.data.sequence import Dataset, Sequence
 from jaxtrack.errors import JaxtrackError
 
+from tracking_helpers import context_crop
+
 
 def _rectangle_frame(width, height, rect):
     """A black frame with a white filled integer rectangle (x, y, w, h) -> (frame, xyxy box)."""
@@ -41,7 +43,7 @@ rects = st.tuples(st.integers(0, 250), st.integers(0, 180), st.integers(8, 60), 
        out_size=st.sampled_from([127, 255, 64]))
 def test_search_crop_box_lands_on_the_drawn_rectangle(rect, context, scale, out_size):
     frame, box = _rectangle_frame(320, 240, rect)
-    image, transform = crop.crop_search(frame, box, out_size, context=context, scale_factor=scale)
+    image, transform = context_crop(frame, box, out_size, context=context, scale=scale)
     crop_box = transform.to_crop(box)
     np.testing.assert_allclose(_drawn_extent(image), _visible(crop_box, out_size), atol=1.0)
     np.testing.assert_allclose(transform.to_frame(crop_box), box, atol=1e-9)
@@ -71,8 +73,8 @@ def test_pysot_geometry():
     frame = np.zeros((240, 320, 3), np.uint8)
     box = np.array([100.0, 80.0, 140.0, 100.0])  # 40 x 20
     s_z = np.sqrt((40 + 30) * (20 + 30))
-    _, template = crop.crop_template(frame, box)
-    _, search = crop.crop_search(frame, box)
+    _, template = context_crop(frame, box, 127)
+    _, search = context_crop(frame, box, 255)
     np.testing.assert_allclose(template.sx, 127 / s_z)
     np.testing.assert_allclose(search.sx, 127 / s_z)
     half = np.array([20, 10, 20, 10]) * 127 / s_z
