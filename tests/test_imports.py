@@ -1,6 +1,7 @@
 """Import hygiene of the installed package, checked in fresh interpreters: no module imports torch
-(the PyTorch restatements live in the non-installed ``reference/``), and the assigners import no
-plotting library (the pictures live in :mod:`jaxtrack.figures`)."""
+(the PyTorch restatements live in the non-installed ``reference/``), the assigners import no
+plotting library (the pictures live in :mod:`jaxtrack.figures`), and ``jaxtrack --help`` imports
+no heavy library (the subcommands import theirs when they run)."""
 
 import os
 import pathlib
@@ -34,3 +35,9 @@ def test_no_module_of_the_package_imports_torch():
                "    assert 'torch' not in sys.modules, f'importing {name} imports torch'\n"
                "print(len(sys.modules))")
     assert int(out) > len(modules)
+
+
+def test_command_line_help_imports_no_heavy_library():
+    _run("import sys\nfrom jaxtrack import cli\ncli.build_parser()\n"
+         "heavy = [m for m in ('numpy', 'jax', 'ml_collections', 'matplotlib') if m in sys.modules]\n"
+         "assert not heavy, f'jaxtrack --help imports {heavy}'")

@@ -17,10 +17,7 @@ from __future__ import annotations
 import pathlib
 import time
 
-import numpy as np
-
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.train.configs import CPU_DLA
 
 HELP = "the whole loop on the embedded synthetic data (data, training, tracking, report)"
 
@@ -31,10 +28,9 @@ budget assumes the latter)."""
 FIXED_SECONDS = 200.0
 """Time the budget reserves for data, compilation, tracking and the report."""
 BATCH = 16
-ASSIGNERS = {
-    "dla": CPU_DLA,
-    "center_region": {"name": "center_region", "margin": 0.3},
-}
+ASSIGNERS = ("dla", "center_region")
+"""The two trainings: SiamDLA's dynamic labels and SiamCAR's fixed centre region (their configs in
+:func:`demo_config`, imported there so that ``jaxtrack --help`` stays fast)."""
 
 
 def training_steps(minutes):
@@ -44,11 +40,12 @@ def training_steps(minutes):
 
 
 def demo_config(assigner, data_root, steps, seed, smoke=False):
-    """The CPU-sized SiamCAR config of the demo for ``assigner`` (a key of :data:`ASSIGNERS`);
+    """The CPU-sized SiamCAR config of the demo for ``assigner`` (one of :data:`ASSIGNERS`);
     ``smoke``: the small backbone and a tiny training set, for tests."""
-    from jaxtrack.train.configs import experiment
+    from jaxtrack.train.configs import CPU_DLA, experiment
 
-    config = experiment("siamcar", ASSIGNERS[assigner], "small" if smoke else "lite0")
+    assigners = {"dla": CPU_DLA, "center_region": {"name": "center_region", "margin": 0.3}}
+    config = experiment("siamcar", assigners[assigner], "small" if smoke else "lite0")
     config.seed = seed
     config.data.batch_size = BATCH
     sequences, frames = (6, (20, 20)) if smoke else (200, (40, 80))
@@ -85,6 +82,8 @@ def training_curves(path, runs):
 
 def pair_picture(path, data_root, seed):
     """A grid of 8 training pairs as the pipeline makes them, ground truth drawn."""
+    import numpy as np
+
     from jaxtrack.data.pairs import PairSampler, Source, save_pair_grid
     from jaxtrack.data.readers import open_dataset
 
