@@ -68,6 +68,7 @@ def test_siamrpn_r50_parity(inputs):
     assert np.abs(np.asarray(outputs["loc"]) - pysot_layout(loc, 4)).max() <= TOLERANCE
 
 
+@pytest.mark.slow
 def test_siamcar_r50_parity(inputs):
     template, search, zt, xt = inputs
     ref = tr.SiamCAR()
