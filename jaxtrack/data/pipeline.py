@@ -78,5 +78,5 @@ def _let_grain_read_its_profiling_flag():
     """
     from absl import flags
 
-    if not flags.FLAGS.is_parsed():
+    if not flags.FLAGS.is_parsed() and _GRAIN_PROFILING_FLAG in flags.FLAGS:
         flags.FLAGS[_GRAIN_PROFILING_FLAG].present = True
