@@ -1,9 +1,10 @@
 """Label assignment speed: batched jit+vmap JAX assigners vs per-box NumPy loops (pysot style).
 
-Run: ``python benchmarks/assign.py [--batch 256] [--repeats 20]``. Prints, per assigner, the
-microseconds per box of both after compilation, their ratio, and the compile time apart. The
-NumPy baseline is :mod:`jaxtrack.assign.numpy_reference`, what pysot's ``AnchorTarget.__call__``
-does for one box on the host, measured in the same run on the same boxes.
+Run from the repository root: ``python -m benchmarks.assign [--batch 256] [--repeats 20]``.
+Prints, per assigner, the microseconds per box of both after compilation, their ratio, and the
+compile time apart. The NumPy baseline is :mod:`reference.numpy_assign`, what pysot's
+``AnchorTarget.__call__`` does for one box on the host, measured in the same run on the same
+boxes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtrack import assign
-from jaxtrack.assign import numpy_reference as ref
+from reference import numpy_assign as ref
 
 
 def crop_boxes(n, seed=0):

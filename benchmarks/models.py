@@ -1,11 +1,12 @@
 """Model speed and size: the SiamRPN++ R50 tracking step in JAX next to PyTorch, and the
 parameters and FLOPs of every registered model.
 
-Run: ``python benchmarks/models.py [--repeats 20] [--threads 2] [--skip-table]``.
+Run from the repository root: ``python -m benchmarks.models [--repeats 20] [--threads 2]
+[--skip-table]``.
 
 1. Latency of one tracking step of pysot's ``siamrpn_r50_l234_dwxcorr`` (template embedded once,
    then one 255x255 search crop, batch 1): jaxtrack's model under ``jax.jit`` after warm-up,
-   and the same architecture in PyTorch (:mod:`jaxtrack.models.torch_reference`, eval mode,
+   and the same architecture in PyTorch (:mod:`reference.torch_models`, eval mode,
    ``torch.no_grad``, ``--threads`` intra-op threads) with the same random weights, in the same
    run, interleaved call by call; median milliseconds and the ratio JAX / PyTorch (below 1: JAX
    faster). The outputs are checked to agree first.
@@ -39,7 +40,7 @@ def tracking_step_latency(repeats, threads):
     import torch
 
     from jaxtrack.models import convert
-    from jaxtrack.models import torch_reference as tr
+    from reference import torch_models as tr
 
     torch.set_num_threads(threads)
     rng = np.random.default_rng(0)

@@ -1,11 +1,13 @@
 """Training throughput: the jitted step with the assigner inside vs labels made on the host.
 
-Run: ``python benchmarks/train.py [--size small|lite0] [--batch 16] [--repeats 5]``. For each
-experiment config at that size it measures, in the same run and on the same batch:
+Run from the repository root: ``python -m benchmarks.train [--size small|lite0] [--batch 16]
+[--repeats 5]``. For each experiment config at that size it measures, in the same run and on the
+same batch:
 
 - the jitted training step with the label assigner inside (jaxtrack's way), and
 - the same step fed labels computed on the host, one box at a time, by the NumPy reference
-  assigners (what pysot's data loader does), timing the host labelling separately;
+  assigners of :mod:`reference.numpy_assign` (what pysot's data loader does), timing the host
+  labelling separately;
 
 and prints pairs/s of both, the assigner's share of the device step (device step minus the step
 on given labels), and the compile times apart. SiamLA's LADL labels need the step's own
@@ -23,8 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtrack.assign import Labels
-from jaxtrack.assign import numpy_reference as ref
 from jaxtrack.config import load_config, plain_dict
+from reference import numpy_assign as ref
 from jaxtrack.train.step import global_batch, make_train_step
 from jaxtrack.train.recipe import Recipe
 from jaxtrack.train.trainer import make_mesh

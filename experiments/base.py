@@ -69,7 +69,8 @@ def sized(config, size):
     if size is None:
         return config
     config.model.name = CPU_MODELS[config.model.name]["small" if size == "smoke" else size]
-    config.pretrained = ml_collections.ConfigDict({"kind": "efficientnet_lite0", "path": None}) if size == "lite0" else None
+    lite0_backbone = ml_collections.ConfigDict({"kind": "efficientnet_lite0", "path": None})
+    config.pretrained = lite0_backbone if size == "lite0" else None
     config.data.update(dict(batch_size=32, num_workers=0, read_threads=2, sources=[synthetic_videos()]))
     config.optim.update(dict(epochs=10, steps_per_epoch=100, warmup_epochs=1, backbone_epoch=5,
                              trainable_backbone=None))

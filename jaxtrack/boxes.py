@@ -105,12 +105,6 @@ def iou(a, b):
     return _safe_ratio(inter, union)
 
 
-def pairwise_iou(a, b):
-    """IoU of every box in (N, 4) ``a`` with every box in (M, 4) ``b`` -> (N, M)."""
-    a, b = jnp.asarray(a), jnp.asarray(b)
-    return iou(a[:, None, :], b[None, :, :])
-
-
 def giou(a, b):
     """Element-wise generalised IoU (Rezatofighi et al. 2019) in [-1, 1] -> (...).
 
@@ -125,12 +119,6 @@ def giou(a, b):
     enclosing = enclosing_wh[..., 0] * enclosing_wh[..., 1]
     penalty = _safe_ratio(enclosing - union, enclosing)
     return iou_value - penalty
-
-
-def pairwise_giou(a, b):
-    """Generalised IoU of every box in (N, 4) ``a`` with every box in (M, 4) ``b`` -> (N, M)."""
-    a, b = jnp.asarray(a), jnp.asarray(b)
-    return giou(a[:, None, :], b[None, :, :])
 
 
 def clip(boxes, width, height):

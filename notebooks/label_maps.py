@@ -65,11 +65,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from jaxtrack import assign
-from jaxtrack.assign import plots
 from jaxtrack.assign.dla import nearest_candidates, statistic_values
 from jaxtrack.assign.geometry import grid_centers, sample_centers
-from jaxtrack.assign.study_report import simulated_predictions
-from jaxtrack.notebook import show_figure, show_png
+from jaxtrack.figures import plots
+from jaxtrack.figures.study_report import simulated_predictions
+from notebook_display import show_figure, show_png  # beside this notebook
 
 if os.environ.get("JAXTRACK_NOTEBOOK_SMALL") == "1":  # the tests: a shorter sweep
     SWEEP_STEPS = 16

@@ -144,20 +144,26 @@ def percent_text(cells):
 def execute(path, namespace=None, *, after_cell=None, verbose=False):
     """Run the code cells of a percent script in one namespace, in order, as a kernel would.
 
+    The script's folder comes first on ``sys.path`` while it runs, as for a kernel started there,
+    so the modules beside it (``notebook_display``) import from any working directory.
     ``after_cell(index)`` is called after each code cell (e.g. to close figures). A failing cell
     raises with its index in the traceback's file name (``NAME.py [cell 3]``).
     """
-    path = pathlib.Path(path)
+    path = pathlib.Path(path).resolve()
     namespace = {"__name__": "__main__"} if namespace is None else namespace
-    for index, cell in enumerate(read_cells(path)):
-        if cell["type"] != "code":
-            continue
-        start = time.perf_counter()
-        exec(compile(cell["source"], f"{path.name} [cell {index}]", "exec"), namespace)
-        if after_cell is not None:
-            after_cell(index)
-        if verbose:
-            print(f"[{path.name} cell {index}: {time.perf_counter() - start:.1f} s]", flush=True)
+    sys.path.insert(0, str(path.parent))
+    try:
+        for index, cell in enumerate(read_cells(path)):
+            if cell["type"] != "code":
+                continue
+            start = time.perf_counter()
+            exec(compile(cell["source"], f"{path.name} [cell {index}]", "exec"), namespace)
+            if after_cell is not None:
+                after_cell(index)
+            if verbose:
+                print(f"[{path.name} cell {index}: {time.perf_counter() - start:.1f} s]", flush=True)
+    finally:
+        sys.path.remove(str(path.parent))
     return namespace
 
 

@@ -45,10 +45,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import jaxtrack
-from jaxtrack.assign import plots, study, study_report
+from jaxtrack.assign import study
 from jaxtrack.cli import main as jaxtrack_cli
-from jaxtrack.notebook import show_figure, show_markdown, show_png
-from jaxtrack.train.trainer import read_metrics
+from jaxtrack.figures import plots, study_report
+from notebook_display import show_figure, show_markdown, show_png  # beside this notebook
+from jaxtrack.train.metrics_log import read_metrics
 
 if os.environ.get("JAXTRACK_NOTEBOOK_SMALL") == "1":  # the tests: 4 smoke steps instead of 8, each logged
     TRAIN_OVERRIDES = ["optim.epochs=1", "log_every=1"]

@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from jaxtrack import assign
-from jaxtrack.assign import numpy_reference as ref
+from reference import numpy_assign as ref
 
 ANCHORS = assign.anchor_grid()
 POINTS = assign.point_grid()

@@ -56,16 +56,16 @@ def test_iou_and_giou_match_direct_formulas(a, b):
     np.testing.assert_allclose(giou, _giou_reference(a, b), atol=1e-4)
 
 
-def test_pairwise_equals_elementwise_and_degenerate_boxes_give_zero():
+def test_broadcast_equals_elementwise_and_degenerate_boxes_give_zero():
     rng = np.random.default_rng(0)
     a = rng.uniform(0, 100, (7, 4)).astype(np.float32)
     a[:, 2:] += a[:, :2]
     b = rng.uniform(0, 100, (5, 4)).astype(np.float32)
     b[:, 2:] += b[:, :2]
-    pair = bx.pairwise_iou(a, b)
+    pair = bx.iou(a[:, None], b[None])  # every box of a with every box of b
     assert pair.shape == (7, 5)
     np.testing.assert_allclose(pair, jax.vmap(lambda x: jax.vmap(lambda y: bx.iou(x, y))(b))(a), rtol=1e-6)
-    np.testing.assert_allclose(bx.pairwise_giou(a, b).diagonal(), bx.giou(a[:5], b), rtol=1e-6)
+    np.testing.assert_allclose(bx.giou(a[:, None], b[None]).diagonal(), bx.giou(a[:5], b), rtol=1e-6)
     point = jnp.array([5.0, 5.0, 5.0, 5.0])
     assert float(bx.iou(point, point)) == 0.0 and float(bx.giou(point, point)) == 0.0
     assert float(bx.area(jnp.array([5.0, 5.0, 1.0, 9.0]))) == 0.0

@@ -17,7 +17,7 @@ from jaxtrack.cli import main  # noqa: E402
 from jaxtrack.errors import JaxtrackError  # noqa: E402
 from jaxtrack.models import (SOURCES, abstract_variables, build, convert,  # noqa: E402
                              graft_backbone, load, pretrained_variables, save)
-from jaxtrack.models import torch_reference as tr  # noqa: E402
+from reference import torch_models as tr  # noqa: E402
 from jaxtrack.models.convert import default_checkpoint  # noqa: E402
 
 TOLERANCE = 1e-4  # max abs difference, float32
@@ -68,6 +68,7 @@ def test_siamrpn_r50_parity(inputs):
     assert np.abs(np.asarray(outputs["loc"]) - pysot_layout(loc, 4)).max() <= TOLERANCE
 
 
+@pytest.mark.slow
 def test_siamcar_r50_parity(inputs):
     template, search, zt, xt = inputs
     ref = tr.SiamCAR()

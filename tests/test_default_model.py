@@ -3,6 +3,7 @@
 import pathlib
 
 import numpy as np
+import pytest
 
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.eval import metrics
@@ -19,6 +20,7 @@ def test_default_model_is_portable_and_loads():
     assert "params" in variables and model.backbone is not None
 
 
+@pytest.mark.slow
 def test_default_model_tracks_crossing(shared_data):
     """A trained model end to end on a real OTB sequence (first 60 frames)."""
     sequence = open_dataset("otb", str(shared_data / "otb"))["Crossing"]
@@ -29,6 +31,7 @@ def test_default_model_tracks_crossing(shared_data):
     assert np.mean(ious) > 0.5, np.round(ious, 2)
 
 
+@pytest.mark.slow
 def test_mixed_formats_evaluate_with_one_convention(shared_data, tmp_path):
     from jaxtrack.data.readers import open_mixed
     from jaxtrack.eval.evaluation import track_and_score_sequences

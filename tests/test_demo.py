@@ -2,10 +2,13 @@
 
 import re
 
+import pytest
+
 from jaxtrack import cli
-from jaxtrack.demo import training_steps
+from jaxtrack.cli.demo import training_steps
 
 
+@pytest.mark.slow
 def test_demo_smoke_writes_a_complete_report(tmp_path, shared_data, capsys):
     otb = tmp_path / "otb"  # one real sequence (a link, not a copy) keeps the test short
     otb.mkdir()

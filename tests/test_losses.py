@@ -177,6 +177,7 @@ def test_mismatched_geometry_is_rejected():
         losses(outputs, labels, "siamla")
 
 
+@pytest.mark.slow
 def test_model_parameters_receive_gradients():
     """End to end: small SiamLA model -> outputs -> LADL labels from its own predicted boxes ->
     weighted objective; every parameter array of the head (CAR towers, quality branch) gets a

@@ -124,6 +124,7 @@ def test_batch_norm_training_and_frozen_backbone(small_rpn):
         assert moved("backbone") is not frozen
 
 
+@pytest.mark.slow
 def test_lafa_reads_the_predicted_boxes():
     """LAFA samples features inside the box from ``ltrb``: its output depends on the boxes, and
     its gradient reaches ``ltrb`` only with ``detach_boxes=False``."""

@@ -110,6 +110,7 @@ def uninterrupted(tmp_path_factory, env):
     return _params(workdir)
 
 
+@pytest.mark.slow
 def test_two_processes_equal_one_process_on_the_same_global_batches(uninterrupted, env, tmp_path):
     code, output = _run(_command(tmp_path, 1, 4), env)
     assert code == 0, output
@@ -118,6 +119,7 @@ def test_two_processes_equal_one_process_on_the_same_global_batches(uninterrupte
     assert difference <= 1e-5
 
 
+@pytest.mark.slow
 def test_killed_process_stops_the_run_and_the_same_command_resumes(uninterrupted, env, tmp_path):
     command = _command(tmp_path, 2, 2)
     launcher, lines, reader = _start(command, env)

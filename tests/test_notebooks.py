@@ -31,7 +31,7 @@ sync = _load_sync()
 
 
 def test_every_notebook_is_a_pair():
-    scripts = {p.stem for p in NOTEBOOKS.glob("*.py")} - {"sync"}
+    scripts = {p.stem for p in NOTEBOOKS.glob("*.py")} - {"sync", "notebook_display"}
     notebooks = {p.stem for p in NOTEBOOKS.glob("*.ipynb")}
     assert scripts == notebooks == set(sync.NOTEBOOKS)
 
@@ -88,6 +88,7 @@ def _assert_pngs(figures, names):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_label_maps_notebook_runs(tmp_path, monkeypatch):
     ns, figures = _execute("label_maps", tmp_path, monkeypatch)
     _assert_pngs(figures, ["rules", "over_scale", "over_aspect", "over_shift", "dla_threshold", "positives_sweep"])
@@ -102,6 +103,7 @@ def test_label_maps_notebook_runs(tmp_path, monkeypatch):
     assert by_scale["centre region (SiamCAR)"][-1] > 100
 
 
+@pytest.mark.slow
 def test_training_and_study_notebook_runs(tmp_path, monkeypatch):
     """With no run and no study at the given folders, the notebook trains a smoke run and runs a
     small study itself, then reads and plots both."""

@@ -14,6 +14,8 @@ from jaxtrack.data.readers import open_dataset
 from jaxtrack.data.sequence import Dataset, Sequence
 from jaxtrack.errors import JaxtrackError
 
+from tracking_helpers import context_crop
+
 
 def _rectangle_frame(width, height, rect):
     """A black frame with a white filled integer rectangle (x, y, w, h) -> (frame, xyxy box)."""
@@ -41,7 +43,7 @@ rects = st.tuples(st.integers(0, 250), st.integers(0, 180), st.integers(8, 60), 
        out_size=st.sampled_from([127, 255, 64]))
 def test_search_crop_box_lands_on_the_drawn_rectangle(rect, context, scale, out_size):
     frame, box = _rectangle_frame(320, 240, rect)
-    image, transform = crop.crop_search(frame, box, out_size, context=context, scale_factor=scale)
+    image, transform = context_crop(frame, box, out_size, context=context, scale=scale)
     crop_box = transform.to_crop(box)
     np.testing.assert_allclose(_drawn_extent(image), _visible(crop_box, out_size), atol=1.0)
     np.testing.assert_allclose(transform.to_frame(crop_box), box, atol=1e-9)
@@ -71,8 +73,8 @@ def test_pysot_geometry():
     frame = np.zeros((240, 320, 3), np.uint8)
     box = np.array([100.0, 80.0, 140.0, 100.0])  # 40 x 20
     s_z = np.sqrt((40 + 30) * (20 + 30))
-    _, template = crop.crop_template(frame, box)
-    _, search = crop.crop_search(frame, box)
+    _, template = context_crop(frame, box, 127)
+    _, search = context_crop(frame, box, 255)
     np.testing.assert_allclose(template.sx, 127 / s_z)
     np.testing.assert_allclose(search.sx, 127 / s_z)
     half = np.array([20, 10, 20, 10]) * 127 / s_z
@@ -160,9 +162,9 @@ def test_broken_frames_are_skipped_counted_and_warned_once(tiny_root, tmp_path):
         results = [sampler[i] for i in range(12)]
     resampled = sum(int(r["resampled"]) for r in results)
     assert resampled > 0
-    assert sampler.skipped["unreadable frame"] == resampled
     messages = [str(w.message) for w in caught]
-    assert len(messages) == len(set(messages))
+    assert 0 < len(messages) <= resampled and len(messages) == len(set(messages))
+    assert all(m.startswith("skipping training pairs with unreadable frame: ") for m in messages)
     assert all(any(str(f) in m for f in bad_files) for m in messages)
     fresh = pairs.PairSampler([pairs.Source(dataset)], seed=0, neg=0.0)
     with warnings.catch_warnings():
@@ -178,7 +180,7 @@ def test_all_input_broken_is_an_error(tiny_root, tmp_path):
     sampler = pairs.PairSampler([pairs.Source(Dataset("gone", [seq]))], max_attempts=3)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(JaxtrackError, match="3 draws"):
+        with pytest.raises(JaxtrackError, match="3 draws.*'unreadable frame': 3"):
             sampler[0]
 
 
@@ -197,11 +199,16 @@ def test_invalid_and_outside_boxes_are_never_sampled(tiny_root):
     assert sampler.stats[0]["invalid_frames"] == 3
     side = crop.context_size(40, 40) * 255 / 127
     expected = 127.5 + np.array([-20, -20, 20, 20]) * 255 / side
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    resampled = 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         for index in range(60):
-            np.testing.assert_allclose(sampler[index]["box"], expected, atol=1e-4)
-    assert sampler.skipped["box outside the image"] > 0
+            pair = sampler[index]
+            np.testing.assert_allclose(pair["box"], expected, atol=1e-4)
+            resampled += int(pair["resampled"])
+    assert resampled > 0
+    assert [str(w.message) for w in caught] == [f"skipping training pairs with box outside the image: {frames[2]} "
+                                                f"box {boxes[2].tolist()}"]
 
 
 def test_save_pair_grid(dataset, tmp_path):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from absl import flags
 
 from jaxtrack.data import pairs, synthetic
 from jaxtrack.data.pipeline import make_pipeline
@@ -82,8 +83,10 @@ def test_batch_size_must_divide_among_processes(sampler):
 
 
 def test_worker_processes_give_the_same_batches_and_restore(sampler):
+    parsed = flags.FLAGS.is_parsed()
     expected = _take(make_pipeline(sampler, 4, seed=5, shard=(0, 1)), 3)
     iterator = iter(make_pipeline(sampler, 4, seed=5, shard=(0, 1), num_workers=2))
+    assert flags.FLAGS.is_parsed() == parsed  # the program's flags are not marked parsed
     _assert_same(next(iterator), expected[0])
     state = iterator.get_state()
     _assert_same(next(iterator), expected[1])

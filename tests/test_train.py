@@ -53,12 +53,14 @@ def test_every_config_loads_at_every_size():
         assert "Command" in (EXPERIMENTS / f"{name}.py").read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", CONFIGS)
 def test_smoke_config_decreases_its_loss(name):
     """Each config's model, labels, objective and optimiser can fit a fixed batch."""
     _assert_fits_fixed_batch(_smoke_config(name))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rule", ["center_region", "dla", "ladl_lals"])
 def test_ablation_rules_decrease_their_loss(rule, monkeypatch):
     """experiments/ablation_labels.py's three label rules, on the smoke model, fit a fixed batch."""
@@ -85,6 +87,7 @@ def _assert_fits_fixed_batch(config):
     assert totals[-1] < totals[0], totals
 
 
+@pytest.mark.slow
 def test_eight_devices_equal_one_device():
     config = {**_smoke_config("dla_siamcar_r50"), "seed": 1}
     assert jax.device_count() == 8
@@ -101,6 +104,7 @@ def test_eight_devices_equal_one_device():
     assert max(differences) < 1e-5
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_the_same_parameters(tmp_path):
     config = _smoke_config("siamcar_r50")
     whole = train(config, tmp_path / "whole", progress=False)
@@ -161,6 +165,7 @@ def test_schedule_and_backbone_groups():
         assert moved["backbone"]["layer3"]["w"] == (step >= 2)
 
 
+@pytest.mark.slow
 def test_train_command_and_bad_config(tmp_path, capsys):
     workdir = tmp_path / "run"
     assert cli.main(["train", "--config", str(EXPERIMENTS / "siamcar_r50.py:smoke"), "--workdir", str(workdir),
@@ -173,9 +178,20 @@ def test_train_command_and_bad_config(tmp_path, capsys):
     assert "no field" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_non_finite_loss_stops_with_the_step_named(tmp_path):
     config = _smoke_config("siamcar_r50")
     config["optim"].update(warmup_lr=1e12, base_lr=1e12, end_lr=1e12, grad_clip=1e30)
     with pytest.raises(JaxtrackError, match="step .*non-finite"):
         train(config, tmp_path, progress=False)
     assert not (tmp_path / "checkpoints").exists() or not list((tmp_path / "checkpoints").glob("[0-9]*"))
+
+
+def test_experiments_spell_out_the_named_rule_presets():
+    """The experiment files state their label rules in full; those equal the named presets the demo uses."""
+    from jaxtrack.assign import PRESETS
+
+    expected = {"siamrpnpp_r50": "pysot_fixed_iou", "siamcar_r50": "siamcar_center",
+                "dla_siamrpnpp_r50": "dla_atss_anchors", "dla_siamcar_r50": "dla_atss_points", "cpu_default": "dla_plus"}
+    for name, preset in expected.items():
+        assert load_config(EXPERIMENTS / f"{name}.py").assigner.to_dict() == PRESETS[preset], name

@@ -1,10 +1,12 @@
-"""Shared by the tracker tests: small Siamese models with random weights, without compiling."""
+"""Shared by the tracker and pair tests: small Siamese models with random weights, without
+compiling, and pysot's template and search crops."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxtrack import models
+from jaxtrack.data import crop
 
 
 def random_variables(model, seed=0):
@@ -28,3 +30,13 @@ def random_model(name="siamcar_small", seed=0):
     """(model, variables) of registered model ``name`` with :func:`random_variables`."""
     model = models.build({"name": name})
     return model, random_variables(model, seed)
+
+
+def context_crop(frame, box, out_size, *, context=0.5, scale=1.0, padding=None):
+    """pysot's crop of xyxy ``box`` through :func:`jaxtrack.data.crop.crop_region`: the square
+    window of side ``context_size(w, h) * out_size / 127 * scale`` centred on the box (127: the
+    template crop, 255: the search crop) -> (crop (out_size, out_size, C), CropTransform)."""
+    box = np.asarray(box, np.float64)
+    side = crop.context_size(box[2] - box[0], box[3] - box[1], context) * out_size / 127 * scale
+    centre = (box[:2] + box[2:]) / 2
+    return crop.crop_region(frame, np.concatenate([centre - side / 2, centre + side / 2]), out_size, padding)

@@ -92,3 +92,16 @@ for _rule in (Rule("fixed_iou", fixed_iou, "anchors", _fixed_iou),
               Rule("dla", dla, "any", _dla, required=("k", "statistic")),
               Rule("ladl", ladl, "any", _ladl)):
     ASSIGNERS.register(_rule.name)(_rule)
+
+
+PRESETS = {
+    "pysot_fixed_iou": {"name": "fixed_iou", "pos_iou": 0.6, "neg_iou": 0.3, "pos_num": 16, "total_num": 64},
+    "siamcar_center": {"name": "center_region", "margin": 0.3},
+    "dla_atss_anchors": {"name": "dla", "k": 45, "statistic": "iou", "std_scale": 1.0},
+    "dla_atss_points": {"name": "dla", "k": 9, "statistic": "virtual_iou", "std_scale": 1.0},
+    "dla_plus": {"name": "dla", "k": 16, "statistic": "virtual_iou", "std_scale": 1.0, "keep_best": True},
+}
+"""Named label-rule settings (assigner configs): the baselines' rules as their code sets them, ATSS's
+reading of SiamDLA over anchors (k = 9 locations x 5 anchors) and points (k = 9, virtual 64 px
+anchors), and ``dla_plus``, jaxtrack's CPU setting (16 nearest points, ``keep_best`` so that no
+target is left without a positive) that the default model, the demo and the ablation train with."""

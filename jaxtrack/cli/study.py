@@ -51,7 +51,8 @@ def frame_boxes_from_dataset(kind, root, count, rng):
 def run(args):
     import numpy as np
 
-    from jaxtrack.assign import study, study_report
+    from jaxtrack.assign import study
+    from jaxtrack.figures import study_report
     from jaxtrack.errors import JaxtrackError
 
     if args.boxes < 1:

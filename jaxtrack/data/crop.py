@@ -82,29 +82,3 @@ def crop_region(image, region, out_size, padding=None):
     crop = cv2.warpAffine(image, transform.matrix, (out_size, out_size), flags=cv2.INTER_LINEAR,
                           borderMode=cv2.BORDER_CONSTANT, borderValue=padding)
     return crop, transform
-
-
-def square_window(box, side):
-    """The square window of ``side`` pixels centred on ``box`` (xyxy) -> float64 (4,) xyxy."""
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    return np.array([cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2])
-
-
-def crop_template(image, box, out_size=127, context=0.5, padding=None):
-    """Template crop: window side ``context_size(w, h)`` around ``box`` -> (crop, transform)."""
-    side = context_size(box[2] - box[0], box[3] - box[1], context)
-    return crop_region(image, square_window(box, side), out_size, padding)
-
-
-def crop_search(image, box, out_size=255, context=0.5, scale_factor=1.0, exemplar_size=127,
-                padding=None):
-    """Search crop around ``box`` -> (crop (out_size, out_size, C), :class:`CropTransform`).
-
-    The window side is ``context_size(w, h) * out_size / exemplar_size * scale_factor``, so with
-    ``scale_factor`` 1 the target has the template's scale (``scale_factor`` serves scale
-    pyramids or enlarged search regions). Map predicted crop boxes back with
-    ``transform.to_frame``.
-    """
-    side = context_size(box[2] - box[0], box[3] - box[1], context)
-    side = side * out_size / exemplar_size * scale_factor
-    return crop_region(image, square_window(box, side), out_size, padding)

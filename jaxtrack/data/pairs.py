@@ -12,8 +12,9 @@ VID 100, GOT-10k 50 in SiamCAR's config).
 Only valid frames are ever used (finite, positive-size box, target not absent; counted per source
 in :attr:`PairSampler.stats`). A frame that is missing or cannot be decoded, or a box entirely
 outside its image, makes the sampler draw a new video from the same generator (so the result is
-still a function of the index), count the reason in :attr:`PairSampler.skipped` (per process)
-and warn once per file; each pair's ``resampled`` field carries the count out of worker processes.
+still a function of the index) and warn once per file with the reason; the count of such draws
+travels in each pair's ``resampled`` field (the sampler keeps no counters: Grain calls it from
+several threads and worker processes).
 
 Augmentation follows pysot's ``Augmentation`` in its order: grayscale (both crops, probability
 ``gray``), scale (each side times ``1 + scale * U(-1, 1)``) and shift (``shift * U(-1, 1)`` crop
@@ -127,8 +128,7 @@ class PairSampler:
         if not self.sources:
             raise JaxtrackError("no training source has a video with a valid annotated frame")
         self.starts = np.cumsum([0] + self.num_use)
-        self.skipped = collections.Counter()
-        self._warned = set()
+        self._warned = set()  # files warned about; a race between threads at most repeats a warning
 
     def __len__(self):
         """Picks per epoch: the sum of the sources' ``num_use``."""
@@ -148,11 +148,12 @@ class PairSampler:
     def sample(self, position, rng):
         """The pair for epoch position ``position`` drawn with ``rng`` (a numpy Generator)."""
         k, v = self.pick(position)
+        reasons = collections.Counter()  # of the draws skipped for this pair
         for attempt in range(self.max_attempts):
             try:
                 pair = self._pair(k, v, rng)
             except _Skip as skip:
-                self.skipped[skip.reason] += 1
+                reasons[skip.reason] += 1
                 if skip.path not in self._warned:
                     self._warned.add(skip.path)
                     warnings.warn(f"skipping training pairs with {skip}", stacklevel=2)
@@ -161,8 +162,7 @@ class PairSampler:
                 continue
             pair["resampled"] = np.int32(attempt)
             return pair
-        raise JaxtrackError(f"{self.max_attempts} draws in a row hit bad input "
-                            f"(skipped so far: {dict(self.skipped)})")
+        raise JaxtrackError(f"{self.max_attempts} draws in a row hit bad input ({dict(reasons)})")
 
     def choose_frames(self, k, v, rng):
         """Draw the frames of a pair for video ``v`` of source ``k``.

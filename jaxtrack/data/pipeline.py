@@ -56,16 +56,27 @@ def make_pipeline(sampler, batch_size, *, seed=0, num_epochs=None, shard=None, n
     ds = ds.to_iter_dataset(grain.ReadOptions(num_threads=read_threads,
                                               prefetch_buffer_size=prefetch))
     if num_workers:
-        _mark_flags_parsed()
+        _let_grain_read_its_profiling_flag()
         ds = ds.mp_prefetch(grain.MultiprocessingOptions(num_workers=num_workers,
                                                          per_worker_buffer_size=prefetch))
     return ds
 
 
-def _mark_flags_parsed():
-    """Let Grain read its Abseil flags' defaults outside an ``absl.app`` program: Grain 0.2.18's
-    ``mp_prefetch`` reads a flag and fails if flags were never parsed (google/grain#1355)."""
+_GRAIN_PROFILING_FLAG = "grain_enable_multiprocess_worker_profiling"
+
+
+def _let_grain_read_its_profiling_flag():
+    """Let ``mp_prefetch`` start outside an ``absl.app`` program.
+
+    Grain 0.2.18 reads its Abseil flag ``--grain_enable_multiprocess_worker_profiling`` through
+    the global ``absl.flags.FLAGS`` when the prefetch is iterated (with JAX's profiler loaded), and
+    Abseil raises ``UnparsedFlagAccessError`` for a flag read before the program's flags are parsed
+    unless the flag is marked present (google/grain#1355). No argument of Grain avoids the read,
+    so the one global change is confined to that flag of Grain's: it is marked present with its
+    default value (profiling off), as Grain marks its debug flags in its workers; the program's
+    other flags, and whether they count as parsed, are left alone.
+    """
     from absl import flags
 
-    if not flags.FLAGS.is_parsed():
-        flags.FLAGS.mark_as_parsed()
+    if not flags.FLAGS.is_parsed() and _GRAIN_PROFILING_FLAG in flags.FLAGS:
+        flags.FLAGS[_GRAIN_PROFILING_FLAG].present = True

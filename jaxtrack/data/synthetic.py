@@ -33,6 +33,7 @@ import pathlib
 import cv2
 import numpy as np
 
+from jaxtrack.boxes import xyxy_to_xywh
 from jaxtrack.errors import JaxtrackError
 
 _COLOUR_IMAGES = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field",
@@ -399,8 +400,7 @@ def _write_sequence(directory, seed, index, length, size, quality):
         path = directory / f"{t + 1:08d}.jpg"
         if not cv2.imwrite(str(path), frame, [cv2.IMWRITE_JPEG_QUALITY, quality]):
             raise JaxtrackError(f"cannot write {path}")
-    xywh = np.concatenate([boxes[:, :2], boxes[:, 2:] - boxes[:, :2]], axis=1)
-    np.savetxt(directory / "groundtruth.txt", xywh, fmt="%.4f", delimiter=",")
+    np.savetxt(directory / "groundtruth.txt", xyxy_to_xywh(boxes), fmt="%.4f", delimiter=",")
     (directory / "meta_info.ini").write_text(
         f"[METAINFO]\nobject_class: synthetic\nresolution: ({size[0]}, {size[1]})\n")
     levels = [_cover_level(v) for v in visible]

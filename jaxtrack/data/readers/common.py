@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from jaxtrack.boxes import xywh_to_xyxy
 from jaxtrack.data.sequence import Sequence
 from jaxtrack.errors import JaxtrackError
 
@@ -101,7 +102,7 @@ def xywh_to_boxes(rows):
     A row is invalid (NaN) when a value is not finite or ``w <= 0`` or ``h <= 0``.
     """
     rows = np.asarray(rows, np.float64)
-    boxes = np.concatenate([rows[:, :2], rows[:, :2] + rows[:, 2:]], axis=1)
+    boxes = xywh_to_xyxy(rows)
     with np.errstate(invalid="ignore"):
         valid = np.all(np.isfinite(rows), axis=1) & (rows[:, 2] > 0) & (rows[:, 3] > 0)
     boxes[~valid] = np.nan

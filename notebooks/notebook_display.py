@@ -1,6 +1,7 @@
-"""Display helpers for ``notebooks/``: each figure is saved as a PNG (a copy that outlives the
-kernel; the tests run the notebooks as scripts and read these) and shown inline when running
-under IPython, whatever matplotlib backend is active."""
+"""Display helpers of the notebooks beside this file, which import it from their folder: each
+figure is saved as a PNG (a copy that outlives the kernel; the tests run the notebooks as scripts
+and read these) and shown inline when running under IPython, whatever matplotlib backend is
+active."""
 
 from __future__ import annotations
 

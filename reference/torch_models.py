@@ -7,8 +7,8 @@ EfficientNet-Lite0 PyTorch port; their ``state_dict`` keys are the originals'
 ``car_head.cls_tower.0.weight``, ``_blocks.3._depthwise_conv.weight``, ...), so a released
 checkpoint loads into them. NCHW tensors.
 
-This module imports ``torch`` at import time; the library never imports it (only tests and
-benchmarks do).
+This module imports ``torch`` at import time, which is why it lives outside the installed
+package: the library never imports torch.
 """
 
 from __future__ import annotations

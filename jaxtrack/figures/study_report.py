@@ -12,11 +12,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtrack import boxes as bx
-from jaxtrack.assign import plots, study
+from jaxtrack.assign import study
 from jaxtrack.assign.dla import dla
 from jaxtrack.assign.fixed import center_region, fixed_iou
 from jaxtrack.assign.geometry import anchor_grid, grid_centers, point_grid
 from jaxtrack.assign.siamla import ladl, lals
+from jaxtrack.figures import plots
 
 GALLERY_BOXES = np.array([  # square, wide, tall, small, large, off-centre elongated (crop px)
     [95, 95, 159, 159], [67, 111, 187, 143], [111, 67, 143, 187], [115, 117, 139, 137],
