@@ -45,7 +45,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import jaxtrack
-from jaxtrack.assign import study
+from jaxtrack.assign import label_study
 from jaxtrack.cli import main as jaxtrack_cli
 from jaxtrack.figures import plots, study_report
 from notebook_display import show_figure, show_markdown, show_png  # beside this notebook
@@ -165,7 +165,7 @@ show(fig, "training")
 #
 # `study.json` holds one row per assigner setting, axis (`scale`: sqrt(w h) of the target in the
 # 255 px crop; `aspect`: w / h) and bin. The curves show each family's reference setting
-# (`study.REPRESENTATIVE`) with `plots.study_curves`; the heat maps every setting.
+# (`label_study.REPRESENTATIVE`) with `plots.study_curves`; the heat maps every setting.
 
 # %%
 report = json.loads((STUDY_DIR / "study.json").read_text())
@@ -174,16 +174,16 @@ print(f"{report['boxes']} boxes ({report['source']}), {report['settings']} setti
       f"{report['seconds']:.1f} s, seed {report['seed']}")
 families = list(dict.fromkeys(r["family"] for r in rows))
 reference = [(family, ", ".join(f"{k}={v}" for k, v in setting.items()))
-             for family, setting in study.REPRESENTATIVE.items() if family in families]
-for axis, edges in (("scale", study.SCALE_BINS), ("aspect", study.ASPECT_BINS)):
+             for family, setting in label_study.REPRESENTATIVE.items() if family in families]
+for axis, edges in (("scale", label_study.SCALE_BINS), ("aspect", label_study.ASPECT_BINS)):
     path = FIGURES / f"study_{axis}.png"
-    plots.study_curves(path, rows, axis, reference, bins=study.bin_labels(edges))
+    plots.study_curves(path, rows, axis, reference, bins=label_study.bin_labels(edges))
     show_png(path)
 show_markdown("Positives per target / share of targets with no positive, by scale:\n\n"
               + study_report.representative_table(rows, "scale"))
 
 # %%
-scale_bins = study.bin_labels(study.SCALE_BINS)
+scale_bins = label_study.bin_labels(label_study.SCALE_BINS)
 settings = list(dict.fromkeys((r["family"], r["setting"]) for r in rows))
 cell = {(r["family"], r["setting"], r["bin"]): r for r in rows if r["axis"] == "scale"}
 shape = (len(settings), len(scale_bins))

@@ -18,7 +18,7 @@ from jaxtrack.errors import JaxtrackError  # noqa: E402
 from jaxtrack.models import (SOURCES, abstract_variables, build, convert,  # noqa: E402
                              graft_backbone, load, pretrained_variables, save)
 from reference import torch_models as tr  # noqa: E402
-from jaxtrack.models.convert import default_checkpoint  # noqa: E402
+from jaxtrack.models.weight_conversion import default_checkpoint  # noqa: E402
 
 TOLERANCE = 1e-4  # max abs difference, float32
 

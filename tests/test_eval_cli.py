@@ -12,7 +12,7 @@ import pytest
 from jaxtrack import models
 from jaxtrack.cli import main
 from jaxtrack.eval import runner
-from jaxtrack.result_formats import read_boxes, read_record
+from jaxtrack.eval.result_files import read_boxes, read_record
 
 from tracking_helpers import random_model
 

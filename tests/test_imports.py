@@ -21,7 +21,7 @@ def _run(code):
 
 
 def test_assign_imports_no_plotting_library():
-    _run("import sys, jaxtrack.assign, jaxtrack.assign.study\n"
+    _run("import sys, jaxtrack.assign, jaxtrack.assign.label_study\n"
          "assert 'matplotlib' not in sys.modules, 'jaxtrack.assign imports matplotlib'")
 
 

@@ -67,8 +67,6 @@ def test_imports_follow_the_arrows():
 
 
 def test_no_two_modules_share_a_name():
-    names = Counter(p.name for p in _package_files() if p.name != "__init__.py")
-    # a CLI entry module is named after its command, which may also name a library module
-    cli = {p.name for p in (PACKAGE / "cli").glob("*.py")}
-    shared = sorted(name for name, count in names.items() if count > 1 and not (count == 2 and name in cli))
+    names = Counter(p.stem for p in _package_files() if p.name != "__init__.py")
+    shared = sorted(name for name, count in names.items() if count > 1)
     assert not shared, shared

@@ -15,9 +15,9 @@ from got10k.experiments.got10k import ExperimentGOT10k
 from got10k.experiments.otb import ExperimentOTB
 from got10k.experiments.uav123 import ExperimentUAV123
 from got10k.utils.metrics import rect_iou as g_rect_iou
-from jaxtrack import result_formats as rf
+from jaxtrack.eval import result_files as rf
 from jaxtrack.data.readers import open_dataset
-from jaxtrack.eval import metrics, vot
+from jaxtrack.eval import metrics, vot_measures
 from jaxtrack.polygons import polygon_iou
 
 TOL = 1e-6
@@ -234,26 +234,26 @@ def test_vot_eao_hand_computed():
             record([I, P, F, S, S, S], [0, .8, 0, 0, 0, 0]),
             record([I, P, F, S, S, I, P, P], [0, .6, 0, 0, 0, 0, .9, .7])]
     gts = [np.tile(GT_SQUARE, (len(r.codes), 1)) for r in runs]
-    overlaps = [vot.record_overlaps(r, g) for r, g in zip(runs, gts)]
-    curve = vot.expected_overlap_curve(runs, overlaps)
+    overlaps = [vot_measures.record_overlaps(r, g) for r, g in zip(runs, gts)]
+    curve = vot_measures.expected_overlap_curve(runs, overlaps)
     # segments: [.5 x5 | undefined after 6], [.8 then 0], [.6 then 0], [.9 .7 | undefined after 3]
     expected = [1, (.5 + .8 + .6 + .9) / 4, (.5 + .4 + .3 + .8) / 4, (.5 + .8 / 3 + .2) / 3,
                 (.5 + .2 + .15) / 3, (.5 + .16 + .12) / 3, (.8 / 6 + .1) / 2, (.8 / 7 + .6 / 7) / 2]
     np.testing.assert_allclose(curve, expected, atol=1e-12)
-    assert abs(vot.expected_average_overlap(curve, (2, 5)) - np.mean(expected[1:5])) < 1e-12
-    ar = vot.accuracy_robustness([[r] for r in runs], gts, [None] * 3, burnin=1)
+    assert abs(vot_measures.expected_average_overlap(curve, (2, 5)) - np.mean(expected[1:5])) < 1e-12
+    ar = vot_measures.accuracy_robustness([[r] for r in runs], gts, [None] * 3, burnin=1)
     assert abs(ar["accuracy"] - (2.5 + .8 + .6 + .9 + .7) / 9) < 1e-12
-    ar = vot.accuracy_robustness([[r] for r in runs], gts, [None] * 3, burnin=2)
+    ar = vot_measures.accuracy_robustness([[r] for r in runs], gts, [None] * 3, burnin=2)
     assert abs(ar["accuracy"] - (2.0 + .7) / 5) < 1e-12
     assert ar["failures"] == 2 and abs(ar["robustness"] - 100 * 2 / 20) < 1e-12
-    result = vot.score_reset_runs([[r] for r in runs], gts, [None] * 3, ["a", "b", "c"], "vot2019")
+    result = vot_measures.score_reset_runs([[r] for r in runs], gts, [None] * 3, ["a", "b", "c"], "vot2019")
     assert result["convention"]["eao_range"] == (46, 291) and result["sequences"]["c"]["failures"] == 1
 
 
 def test_vot_accuracy_averages_runs_per_frame():
     P, I = rf.PREDICTED, rf.INIT
     runs = [record([I, P, P], [0, .2, .4]), record([I, P, P], [0, .6, .8])]
-    ar = vot.accuracy_robustness([runs], [np.tile(GT_SQUARE, (3, 1))], [None], burnin=1)
+    ar = vot_measures.accuracy_robustness([runs], [np.tile(GT_SQUARE, (3, 1))], [None], burnin=1)
     assert abs(ar["accuracy"] - 0.5) < 1e-12 and ar["failures"] == 0
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from jaxtrack import models
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.train.launch import cluster_tasks, initialize, launch
+from jaxtrack.train.distributed import cluster_tasks, initialize, launch
 
 EXPERIMENTS = pathlib.Path(__file__).resolve().parents[1] / "experiments"
 # fixed_iou labels draw random samples per batch row: a different row order changes the parameters

@@ -8,14 +8,14 @@ import subprocess
 import numpy as np
 import pytest
 
-from jaxtrack import result_formats as rf
+from jaxtrack.eval import result_files as rf
 from jaxtrack.cli import main
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.eval import metrics
 from jaxtrack.eval.scoring import score_results
 from jaxtrack.files import atomic_write
-from jaxtrack.result_formats import format_boxes, format_record, read_boxes, read_record
+from jaxtrack.eval.result_files import format_boxes, format_record, read_boxes, read_record
 
 
 def write_otb_results(shared_data, folder, seed=0):

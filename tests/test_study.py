@@ -4,18 +4,18 @@ import jax
 import numpy as np
 
 from jaxtrack import assign, cli
-from jaxtrack.assign import study
+from jaxtrack.assign import label_study
 
 
 def _boxes(n=40, seed=0):
     rng = np.random.default_rng(seed)
-    return study.search_crop_boxes(study.synthetic_frame_boxes(n, rng), rng)
+    return label_study.search_crop_boxes(label_study.synthetic_frame_boxes(n, rng), rng)
 
 
 def test_sweep_equals_direct_calls():
     boxes = _boxes()
-    families = study.default_grids("small")
-    results = study.run_study(boxes, families, chunk=16)
+    families = label_study.default_grids("small")
+    results = label_study.run_study(boxes, families, chunk=16)
     assert set(results) == {f.name for f in families}
     points = assign.point_grid()
     family = next(f for f in families if f.name == "dla/virtual_iou")
@@ -32,8 +32,8 @@ def test_sweep_equals_direct_calls():
 
 def test_summary_bins_cover_every_box():
     boxes = _boxes(200)
-    families = study.default_grids("small")
-    rows = study.summarize(boxes, study.run_study(boxes, families), families)
+    families = label_study.default_grids("small")
+    rows = label_study.summarize(boxes, label_study.run_study(boxes, families), families)
     for family in families:
         for setting in family.settings():
             name = ", ".join(f"{k}={v}" for k, v in setting.items())
@@ -46,7 +46,7 @@ def test_summary_bins_cover_every_box():
 def test_search_crop_boxes_follow_pysot_normalisation():
     rng = np.random.default_rng(0)
     frame = np.array([[0, 0, 50, 50], [0, 0, 200, 50]], np.float64)
-    crop = study.search_crop_boxes(frame, rng, shift=0, scale=0, scale_change=1)
+    crop = label_study.search_crop_boxes(frame, rng, shift=0, scale=0, scale_change=1)
     wh = crop[:, 2:] - crop[:, :2]
     np.testing.assert_allclose(wh[0], [63.5, 63.5], rtol=1e-5)  # square: half the exemplar
     p = 0.5 * 250

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.models.convert import default_checkpoint, load_state_dict
+from jaxtrack.models.weight_conversion import default_checkpoint, load_state_dict
 from jaxtrack.models.torch_pickle import (MAGIC_NUMBER, PROTOCOL_VERSION, Storage, TensorRef,
                                           read_state_dict)
 
@@ -141,7 +141,7 @@ def test_pretrained_variables_without_torch():
         import jax
         import numpy as np
         from jaxtrack.models import build, pretrained_variables
-        from jaxtrack.models.convert import default_checkpoint
+        from jaxtrack.models.weight_conversion import default_checkpoint
         from jaxtrack.models.torch_pickle import read_state_dict
         model = build({"name": "siamcar_lite0", "levels": [3], "channels": 32, "num_convs": 1})
         variables = pretrained_variables(model, {"kind": "efficientnet_lite0", "path": None},

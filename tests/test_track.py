@@ -6,11 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
-from jaxtrack import result_formats as rf
+from jaxtrack.eval import result_files as rf
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.eval import metrics
 from jaxtrack.eval.runner import run_benchmark, run_reset_protocol
-from jaxtrack.result_formats import read_boxes, read_record
+from jaxtrack.eval.result_files import read_boxes, read_record
 from jaxtrack.track import TRACKERS
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from jaxtrack import models
 from jaxtrack.cli import main
-from jaxtrack.result_formats import read_boxes
+from jaxtrack.eval.result_files import read_boxes
 from jaxtrack.track import load_model, tracker_factory
 from jaxtrack.train.checkpoint import Checkpointer
 

@@ -28,7 +28,7 @@ def configure(parser):
 
 
 def run(args):
-    from jaxtrack.train.launch import launch
+    from jaxtrack.train.distributed import launch
 
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     launch(command, args.processes, cpu_devices=args.cpu_devices, port=args.port)

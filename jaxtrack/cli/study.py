@@ -51,7 +51,7 @@ def frame_boxes_from_dataset(kind, root, count, rng):
 def run(args):
     import numpy as np
 
-    from jaxtrack.assign import study
+    from jaxtrack.assign import label_study
     from jaxtrack.figures import study_report
     from jaxtrack.errors import JaxtrackError
 
@@ -66,14 +66,14 @@ def run(args):
         frame_boxes = frame_boxes_from_dataset(args.dataset, args.root, args.boxes, rng)
         source = f"{args.dataset} annotations"
     else:
-        frame_boxes = study.synthetic_frame_boxes(args.boxes, rng)
+        frame_boxes = label_study.synthetic_frame_boxes(args.boxes, rng)
         source = "synthetic shapes, aspect 1/5..5"
-    boxes = study.search_crop_boxes(frame_boxes, rng, scale_change=args.scale_change)
-    families = study.default_grids(args.grid)
+    boxes = label_study.search_crop_boxes(frame_boxes, rng, scale_change=args.scale_change)
+    families = label_study.default_grids(args.grid)
     settings = sum(len(f.settings()) for f in families)
     print(f"study: {len(boxes)} boxes x {settings} settings in one compiled call ...", flush=True)
     start = time.perf_counter()
-    results = study.run_study(boxes, families, seed=args.seed)
+    results = label_study.run_study(boxes, families, seed=args.seed)
     elapsed = time.perf_counter() - start
     print(f"study: {len(boxes) * settings:,} assignments in {elapsed:.1f} s (compile included)")
     report = study_report.write_report(pathlib.Path(args.workdir), boxes, results, families,

@@ -31,7 +31,7 @@ def run(args):
     import numpy as np
 
     from jaxtrack.files import atomic_write
-    from jaxtrack.result_formats import format_boxes
+    from jaxtrack.eval.result_files import format_boxes
     from jaxtrack.track import tracker_factory
     from jaxtrack.track.video import Frames, Renderer, parse_box, track_video
 

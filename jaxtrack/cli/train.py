@@ -44,7 +44,7 @@ def configure(parser):
 
 
 def run(args):
-    from jaxtrack.train.launch import initialize
+    from jaxtrack.train.distributed import initialize
 
     initialize(args.coordinator, args.num_processes, args.process_id, cpu_devices=args.cpu_devices,
                distributed=args.distributed)  # before anything starts JAX's backend

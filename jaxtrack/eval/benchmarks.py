@@ -12,7 +12,7 @@ import dataclasses
 class Benchmark:
     """A reader kind (:data:`jaxtrack.data.readers.DATASETS`) with options, scored by default with
     the convention of the benchmark's official toolkit (:mod:`jaxtrack.eval.metrics` or
-    :mod:`jaxtrack.eval.vot`)."""
+    :mod:`jaxtrack.eval.vot_measures`)."""
 
     reader: str
     convention: str

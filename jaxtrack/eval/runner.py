@@ -21,7 +21,7 @@ from jaxtrack.boxes import xyxy_to_xywh
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.files import atomic_write
 from jaxtrack.polygons import polygon_iou, rect_polygons
-from jaxtrack.result_formats import (FAILURE, INIT, PREDICTED, SKIPPED, ResetRecord, format_boxes,
+from jaxtrack.eval.result_files import (FAILURE, INIT, PREDICTED, SKIPPED, ResetRecord, format_boxes,
                                      format_record)
 
 PROTOCOLS = ("ope", "reset")
@@ -54,7 +54,7 @@ def run_reset_protocol(tracker, sequence, skip=5):
     """VOT baseline run: re-initialise ``skip`` frames after each failure (overlap <= 0).
 
     Overlaps are measured against ``sequence.attributes["polygons"]`` (or the boxes) inside the
-    image. Returns a :class:`jaxtrack.result_formats.ResetRecord` and (T,) seconds per frame (0 on
+    image. Returns a :class:`jaxtrack.eval.result_files.ResetRecord` and (T,) seconds per frame (0 on
     skipped frames).
     """
     n = len(sequence)

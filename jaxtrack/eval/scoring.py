@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from jaxtrack import result_formats
+from jaxtrack.eval import result_files
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.eval import metrics, vot
+from jaxtrack.eval import metrics, vot_measures
 from jaxtrack.eval.benchmarks import BENCHMARKS
 
 
@@ -21,7 +21,7 @@ def open_benchmark(benchmark, root, *, sequences=None, split=None):
 
 def conventions_for(benchmark):
     """Names of the conventions ``benchmark`` can be scored with."""
-    return sorted(vot.VOT_CONVENTIONS) if BENCHMARKS[benchmark].reader == "vot" else sorted(metrics.CONVENTIONS)
+    return sorted(vot_measures.VOT_CONVENTIONS) if BENCHMARKS[benchmark].reader == "vot" else sorted(metrics.CONVENTIONS)
 
 
 def score_results(benchmark, root, results_dir, *, sequences=None, convention=None):
@@ -72,11 +72,11 @@ def score_ope(dataset, results_dir, convention):
     :func:`jaxtrack.eval.metrics.score_sequences` result (image sizes read when the convention clips)."""
     predictions = []
     for seq in dataset:
-        files = result_formats.result_files(results_dir, seq)
+        files = result_files.find_result_files(results_dir, seq)
         if len(files) != 1:
             raise JaxtrackError(f"{len(files)} result runs for {seq.name!r} in {results_dir}; "
                                 "one-pass evaluation scores one run per sequence")
-        predictions.append(result_formats.read_boxes(files[0], len(seq)))
+        predictions.append(result_files.read_boxes(files[0], len(seq)))
     sizes = [image_size(seq) for seq in dataset] if metrics.CONVENTIONS[convention].clip_to_image else None
     return metrics.score_sequences(predictions, list(dataset), convention, sizes)
 
@@ -89,7 +89,7 @@ def _benchmark(benchmark):
 
 
 def _score_vot(dataset, results_dir, convention):
-    records = [[result_formats.read_record(path, len(seq)) for path in result_formats.result_files(results_dir, seq)]
+    records = [[result_files.read_record(path, len(seq)) for path in result_files.find_result_files(results_dir, seq)]
                for seq in dataset]
-    return vot.score_reset_runs(records, [seq.attributes["polygons"] for seq in dataset],
+    return vot_measures.score_reset_runs(records, [seq.attributes["polygons"] for seq in dataset],
                             [image_size(seq) for seq in dataset], dataset.names(), convention)

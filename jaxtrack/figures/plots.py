@@ -87,7 +87,7 @@ def study_curves(path, rows, axis, settings, *, bins):
     of targets with no positive, over the scale or aspect-ratio bins.
 
     Args:
-      rows: output of :func:`jaxtrack.assign.study.summarize`.
+      rows: output of :func:`jaxtrack.assign.label_study.summarize`.
       axis: ``"scale"`` or ``"aspect"``.
       settings: list of ``(family, setting string)`` to draw.
       bins: bin names in order.

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtrack import boxes as bx
-from jaxtrack.assign import study
+from jaxtrack.assign import label_study
 from jaxtrack.assign.dla import dla
 from jaxtrack.assign.fixed import center_region, fixed_iou
 from jaxtrack.assign.geometry import anchor_grid, grid_centers, point_grid
@@ -64,10 +64,10 @@ def _fmt(value, digits=2):
 def representative_table(rows, axis):
     """Markdown table: one line per family's reference setting, per-bin positives and share with
     no positive."""
-    bins = study.bin_labels(study.SCALE_BINS if axis == "scale" else study.ASPECT_BINS)
+    bins = label_study.bin_labels(label_study.SCALE_BINS if axis == "scale" else label_study.ASPECT_BINS)
     header = "| assigner | setting | " + " | ".join(bins) + " |"
     lines = [header, "|" + "---|" * (len(bins) + 2)]
-    for family, setting in study.REPRESENTATIVE.items():
+    for family, setting in label_study.REPRESENTATIVE.items():
         name = ", ".join(f"{k}={v}" for k, v in setting.items())
         chosen = {r["bin"]: r for r in rows if r["family"] == family and r["setting"] == name and r["axis"] == axis}
         if not chosen:
@@ -110,7 +110,7 @@ def write_report(workdir, boxes, results, families, *, elapsed, source, seed):
     """
     workdir = pathlib.Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    rows = study.summarize(boxes, results, families)
+    rows = label_study.summarize(boxes, results, families)
     with open(workdir / "study.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
@@ -121,16 +121,16 @@ def write_report(workdir, boxes, results, families, *, elapsed, source, seed):
          "rows": rows}, indent=1))
 
     reference = [(family, ", ".join(f"{k}={v}" for k, v in setting.items()))
-                 for family, setting in study.REPRESENTATIVE.items()
+                 for family, setting in label_study.REPRESENTATIVE.items()
                  if any(f.name == family for f in families)]
     plots.study_curves(workdir / "study_scale.png", rows, "scale", reference,
-                       bins=study.bin_labels(study.SCALE_BINS))
+                       bins=label_study.bin_labels(label_study.SCALE_BINS))
     plots.study_curves(workdir / "study_aspect.png", rows, "aspect", reference,
-                       bins=study.bin_labels(study.ASPECT_BINS))
+                       bins=label_study.bin_labels(label_study.ASPECT_BINS))
     plots.label_map_gallery(workdir / "label_maps.png", gallery_rows(jax.random.key(seed)), GALLERY_BOXES,
                             box_titles=GALLERY_TITLES)
 
-    scale, aspect = study.bin_index(boxes)
+    scale, aspect = label_study.bin_index(boxes)
     text = f"""# Label assignment study
 
 {len(boxes)} ground-truth boxes ({source}) as they appear in 255x255 search crops, {settings}

@@ -13,7 +13,7 @@
 """
 
 from jaxtrack.models.backbones import BACKBONES
-from jaxtrack.models.convert import (SOURCES, TORCHVISION_PIXELS, convert, graft_backbone,
+from jaxtrack.models.weight_conversion import (SOURCES, TORCHVISION_PIXELS, convert, graft_backbone,
                                      pretrained_variables)
 from jaxtrack.models.losses import CLS_LOSSES, OBJECTIVES, make_objective
 from jaxtrack.models.catalog import (MODELS, abstract_outputs, abstract_variables, build, build_named,

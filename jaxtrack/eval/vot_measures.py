@@ -3,7 +3,7 @@
 Protocol (VOT toolkit, as reimplemented by pysot): the tracker is initialised on frame 0; when its
 region stops overlapping the ground truth (overlap <= 0) the frame is a failure, the next
 ``skip - 1 = 4`` frames are skipped and the tracker is re-initialised ``skip = 5`` frames after
-the failure. A run is stored as a :class:`~jaxtrack.result_formats.ResetRecord` (the VOT result file writes ``1`` for an
+the failure. A run is stored as a :class:`~jaxtrack.eval.result_files.ResetRecord` (the VOT result file writes ``1`` for an
 initialisation, ``2`` for a failure, ``0`` for a skipped frame, else the region).
 
 * accuracy: mean overlap over predicted frames, ignoring the ``burnin = 10`` frames from every
@@ -27,7 +27,7 @@ import dataclasses
 import numpy as np
 
 from jaxtrack.polygons import polygon_iou
-from jaxtrack.result_formats import FAILURE, INIT, PREDICTED
+from jaxtrack.eval.result_files import FAILURE, INIT, PREDICTED
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,7 +62,7 @@ def accuracy_robustness(records, gt_polygons, bounds, burnin=10):
     """Accuracy and robustness of runs on several sequences.
 
     Args:
-      records: per sequence, a list of :class:`~jaxtrack.result_formats.ResetRecord` (one per run).
+      records: per sequence, a list of :class:`~jaxtrack.eval.result_files.ResetRecord` (one per run).
       gt_polygons: per sequence, (T, 8) ground-truth polygons.
       bounds: per sequence, the image ``(width, height)`` (or None).
 
@@ -90,7 +90,7 @@ def expected_overlap_curve(records, overlaps):
     """Expected overlap for every length 1..max(T) -> float64 (max T,).
 
     Args:
-      records: :class:`~jaxtrack.result_formats.ResetRecord` of every run of every sequence; a segment starts at each
+      records: :class:`~jaxtrack.eval.result_files.ResetRecord` of every run of every sequence; a segment starts at each
         ``INIT`` code and fails at the first ``FAILURE`` after it.
       overlaps: their (T,) overlaps without burn-in (:func:`record_overlaps`, NaN = no overlap).
     """

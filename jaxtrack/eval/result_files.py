@@ -38,7 +38,7 @@ class ResetRecord:
     regions: np.ndarray
 
 
-def result_files(results_dir, sequence):
+def find_result_files(results_dir, sequence):
     """Result files of ``sequence`` in ``results_dir``: ``[<name>.txt]`` (or an alias), else the
     runs ``<name>/<name>_NNN.txt``; a :class:`JaxtrackError` naming what was looked for if none."""
     names = [sequence.name, *sequence.attributes.get("aliases", ())]
