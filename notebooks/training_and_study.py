@@ -164,7 +164,7 @@ show(fig, "training")
 # ## The assigner study
 #
 # `study.json` holds one row per assigner setting, axis (`scale`: sqrt(w h) of the target in the
-# 255 px crop; `aspect`: w / h) and bin. The curves show each family's reference setting
+# 255 px crop; `aspect`: w / h) and bin. The curves show each rule's reference setting
 # (`label_study.REPRESENTATIVE`) with `plots.study_curves`; the heat maps every setting.
 
 # %%
@@ -172,9 +172,9 @@ report = json.loads((STUDY_DIR / "study.json").read_text())
 rows = report["rows"]
 print(f"{report['boxes']} boxes ({report['source']}), {report['settings']} settings, "
       f"{report['seconds']:.1f} s, seed {report['seed']}")
-families = list(dict.fromkeys(r["family"] for r in rows))
-reference = [(family, ", ".join(f"{k}={v}" for k, v in setting.items()))
-             for family, setting in label_study.REPRESENTATIVE.items() if family in families]
+grids = list(dict.fromkeys(r["rule"] for r in rows))
+reference = [(rule, ", ".join(f"{k}={v}" for k, v in setting.items()))
+             for rule, setting in label_study.REPRESENTATIVE.items() if rule in grids]
 for axis, edges in (("scale", label_study.SCALE_BINS), ("aspect", label_study.ASPECT_BINS)):
     path = FIGURES / f"study_{axis}.png"
     plots.study_curves(path, rows, axis, reference, bins=label_study.bin_labels(edges))
@@ -184,15 +184,15 @@ show_markdown("Positives per target / share of targets with no positive, by scal
 
 # %%
 scale_bins = label_study.bin_labels(label_study.SCALE_BINS)
-settings = list(dict.fromkeys((r["family"], r["setting"]) for r in rows))
-cell = {(r["family"], r["setting"], r["bin"]): r for r in rows if r["axis"] == "scale"}
+settings = list(dict.fromkeys((r["rule"], r["setting"]) for r in rows))
+cell = {(r["rule"], r["setting"], r["bin"]): r for r in rows if r["axis"] == "scale"}
 shape = (len(settings), len(scale_bins))
 positives, no_positive = np.full(shape, np.nan), np.full(shape, np.nan)
-for i, (family, setting) in enumerate(settings):
+for i, (rule, setting) in enumerate(settings):
     for j, name in enumerate(scale_bins):
-        if (family, setting, name) in cell:
-            positives[i, j] = cell[family, setting, name]["positives"]
-            no_positive[i, j] = 100 * cell[family, setting, name]["no_positive"]
+        if (rule, setting, name) in cell:
+            positives[i, j] = cell[rule, setting, name]["positives"]
+            no_positive[i, j] = 100 * cell[rule, setting, name]["no_positive"]
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 1.2 + 0.3 * len(settings)), layout="constrained")
 for ax, values, title, cmap, norm, fmt in (
         (left, positives, "positives per target", "viridis",
@@ -222,23 +222,23 @@ show(fig, "study_settings")
 
 # %%
 def study_setting(assigner):
-    """The study's (family, setting) for a run's assigner config, or None if the grid has no such family."""
+    """The study's (rule, setting) for a run's assigner config, or None if the grid has no such rule."""
     name = assigner.get("name")
     if name == "dla":
-        family = f"dla/{assigner.get('statistic')}" + (", keep best" if assigner.get("keep_best") else "")
+        rule = f"dla/{assigner.get('statistic')}" + (", keep best" if assigner.get("keep_best") else "")
         keys = {"k": None, "std_scale": 1.0}
     elif name == "fixed_iou":
-        family, keys = "fixed_iou", {"pos_iou": 0.6}
+        rule, keys = "fixed_iou", {"pos_iou": 0.6}
     elif name == "center_region":
-        family, keys = "center_region", {"margin": 0.3}
+        rule, keys = "center_region", {"margin": 0.3}
     else:
         return None
-    return family, ", ".join(f"{k}={assigner.get(k, default)}" for k, default in keys.items())
+    return rule, ", ".join(f"{k}={assigner.get(k, default)}" for k, default in keys.items())
 
 
 assigner = config.get("assigner", {})
 match = study_setting(assigner)
-chosen = [r for r in rows if match and (r["family"], r["setting"]) == match and r["axis"] == "scale"]
+chosen = [r for r in rows if match and (r["rule"], r["setting"]) == match and r["axis"] == "scale"]
 if chosen:
     targets = sum(r["targets"] for r in chosen)
     pos = sum(r["positives"] * r["targets"] for r in chosen) / targets

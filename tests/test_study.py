@@ -14,15 +14,15 @@ def _boxes(n=40, seed=0):
 
 def test_sweep_equals_direct_calls():
     boxes = _boxes()
-    families = label_study.default_grids("small")
-    results = label_study.run_study(boxes, families, chunk=16)
-    assert set(results) == {f.name for f in families}
+    grids = label_study.default_grids("small")
+    results = label_study.run_study(boxes, grids, chunk=16)
+    assert set(results) == {f.name for f in grids}
     points = assign.point_grid()
-    family = next(f for f in families if f.name == "dla/virtual_iou")
-    for s, setting in enumerate(family.settings()):
+    rule = next(f for f in grids if f.name == "dla/virtual_iou")
+    for s, setting in enumerate(rule.settings()):
         direct = jax.vmap(lambda g: assign.dla(points, g, statistic="virtual_iou", **setting).cls)(boxes)
-        np.testing.assert_array_equal(results[family.name][s, :, 0], (np.asarray(direct) == 1).sum(1))
-    centre = next(f for f in families if f.name == "center_region")
+        np.testing.assert_array_equal(results[rule.name][s, :, 0], (np.asarray(direct) == 1).sum(1))
+    centre = next(f for f in grids if f.name == "center_region")
     for s, setting in enumerate(centre.settings()):
         labels = jax.vmap(lambda g: assign.center_region(points, g, **setting))(boxes)
         positive = np.asarray(labels.cls) == 1
@@ -32,13 +32,13 @@ def test_sweep_equals_direct_calls():
 
 def test_summary_bins_cover_every_box():
     boxes = _boxes(200)
-    families = label_study.default_grids("small")
-    rows = label_study.summarize(boxes, label_study.run_study(boxes, families), families)
-    for family in families:
-        for setting in family.settings():
+    grids = label_study.default_grids("small")
+    rows = label_study.summarize(boxes, label_study.run_study(boxes, grids), grids)
+    for rule in grids:
+        for setting in rule.settings():
             name = ", ".join(f"{k}={v}" for k, v in setting.items())
             for axis in ("scale", "aspect"):
-                chosen = [r for r in rows if r["family"] == family.name and r["setting"] == name and r["axis"] == axis]
+                chosen = [r for r in rows if r["rule"] == rule.name and r["setting"] == name and r["axis"] == axis]
                 assert sum(r["targets"] for r in chosen) == 200
                 assert all(0 <= r["no_positive"] <= 1 and r["positives"] >= 0 for r in chosen)
 

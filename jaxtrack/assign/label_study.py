@@ -211,7 +211,7 @@ def bin_labels(edges, unit=""):
 def summarize(boxes, results, grids):
     """Per setting and bin statistics.
 
-    Returns a list of row dicts with ``family`` (the grid's name), ``setting`` (str), ``axis`` (``"scale"`` or
+    Returns a list of row dicts with ``rule`` (the grid's name), ``setting`` (str), ``axis`` (``"scale"`` or
     ``"aspect"``), ``bin``, ``targets``, ``positives`` (mean per target), ``no_positive`` (share
     of targets without any positive), ``pos_iou``, ``pos_centerness`` (means over targets with
     positives) and ``entropy`` (mean label entropy, bits per trained sample).
@@ -230,7 +230,7 @@ def summarize(boxes, results, grids):
                         continue
                     has = chosen[:, 0] > 0
                     rows.append(dict(
-                        family=grid.name, setting=name, axis=axis, bin=label, targets=int(len(chosen)),
+                        rule=grid.name, setting=name, axis=axis, bin=label, targets=int(len(chosen)),
                         positives=float(chosen[:, 0].mean()), no_positive=float(1 - has.mean()),
                         pos_iou=float(chosen[has, 1].mean()) if has.any() else float("nan"),
                         pos_centerness=float(chosen[has, 2].mean()) if has.any() else float("nan"),

@@ -69,13 +69,13 @@ def run(args):
         frame_boxes = label_study.synthetic_frame_boxes(args.boxes, rng)
         source = "synthetic shapes, aspect 1/5..5"
     boxes = label_study.search_crop_boxes(frame_boxes, rng, scale_change=args.scale_change)
-    families = label_study.default_grids(args.grid)
-    settings = sum(len(f.settings()) for f in families)
+    grids = label_study.default_grids(args.grid)
+    settings = sum(len(f.settings()) for f in grids)
     print(f"study: {len(boxes)} boxes x {settings} settings in one compiled call ...", flush=True)
     start = time.perf_counter()
-    results = label_study.run_study(boxes, families, seed=args.seed)
+    results = label_study.run_study(boxes, grids, seed=args.seed)
     elapsed = time.perf_counter() - start
     print(f"study: {len(boxes) * settings:,} assignments in {elapsed:.1f} s (compile included)")
-    report = study_report.write_report(pathlib.Path(args.workdir), boxes, results, families,
+    report = study_report.write_report(pathlib.Path(args.workdir), boxes, results, grids,
                                        elapsed=elapsed, source=source, seed=args.seed)
     print(f"study: report written to {report}")

@@ -89,14 +89,14 @@ def study_curves(path, rows, axis, settings, *, bins):
     Args:
       rows: output of :func:`jaxtrack.assign.label_study.summarize`.
       axis: ``"scale"`` or ``"aspect"``.
-      settings: list of ``(family, setting string)`` to draw.
+      settings: list of ``(rule, setting string)`` to draw.
       bins: bin names in order.
     """
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
-    for family, setting in settings:
-        chosen = {r["bin"]: r for r in rows if r["family"] == family and r["setting"] == setting and r["axis"] == axis}
+    for rule, setting in settings:
+        chosen = {r["bin"]: r for r in rows if r["rule"] == rule and r["setting"] == setting and r["axis"] == axis}
         x = [i for i, b in enumerate(bins) if b in chosen]
-        label = f"{family} ({setting})"
+        label = f"{rule} ({setting})"
         left.plot(x, [chosen[bins[i]]["positives"] for i in x], marker="o", label=label)
         right.plot(x, [100 * chosen[bins[i]]["no_positive"] for i in x], marker="o", label=label)
     name = "target scale sqrt(w*h), crop px" if axis == "scale" else "aspect ratio w/h"

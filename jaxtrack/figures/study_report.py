@@ -62,32 +62,32 @@ def _fmt(value, digits=2):
 
 
 def representative_table(rows, axis):
-    """Markdown table: one line per family's reference setting, per-bin positives and share with
+    """Markdown table: one line per rule's reference setting, per-bin positives and share with
     no positive."""
     bins = label_study.bin_labels(label_study.SCALE_BINS if axis == "scale" else label_study.ASPECT_BINS)
     header = "| assigner | setting | " + " | ".join(bins) + " |"
     lines = [header, "|" + "---|" * (len(bins) + 2)]
-    for family, setting in label_study.REPRESENTATIVE.items():
+    for rule, setting in label_study.REPRESENTATIVE.items():
         name = ", ".join(f"{k}={v}" for k, v in setting.items())
-        chosen = {r["bin"]: r for r in rows if r["family"] == family and r["setting"] == name and r["axis"] == axis}
+        chosen = {r["bin"]: r for r in rows if r["rule"] == rule and r["setting"] == name and r["axis"] == axis}
         if not chosen:
             continue
         cells = [f"{_fmt(chosen[b]['positives'], 1)} / {100 * chosen[b]['no_positive']:.0f}%" if b in chosen else "-"
                  for b in bins]
-        lines.append(f"| {family} | {name} | " + " | ".join(cells) + " |")
+        lines.append(f"| {rule} | {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def best_settings_table(rows):
-    """Markdown table: per family, the setting with the fewest targets left without positives
+    """Markdown table: per rule, the setting with the fewest targets left without positives
     over all boxes (ties: more positives), with its worst bin."""
-    lines = ["| family | setting | no positive (all) | worst bin | positives/target | IoU of positives |",
+    lines = ["| rule | setting | no positive (all) | worst bin | positives/target | IoU of positives |",
              "|---|---|---|---|---|---|"]
-    families = sorted({r["family"] for r in rows})
-    for family in families:
+    grids = sorted({r["rule"] for r in rows})
+    for rule in grids:
         by_setting = {}
         for r in rows:
-            if r["family"] == family and r["axis"] == "scale":
+            if r["rule"] == rule and r["axis"] == "scale":
                 by_setting.setdefault(r["setting"], []).append(r)
         def total(setting_rows):
             n = sum(r["targets"] for r in setting_rows)
@@ -98,31 +98,31 @@ def best_settings_table(rows):
         none, neg_pos = total(chosen)
         worst = max(chosen, key=lambda r: r["no_positive"])
         ious = [r["pos_iou"] for r in chosen if not math.isnan(r["pos_iou"])]
-        lines.append(f"| {family} | {setting} | {100 * none:.1f}% | {worst['bin']} px: "
+        lines.append(f"| {rule} | {setting} | {100 * none:.1f}% | {worst['bin']} px: "
                      f"{100 * worst['no_positive']:.0f}% | {-neg_pos:.1f} | {_fmt(float(np.mean(ious)))} |")
     return "\n".join(lines)
 
 
-def write_report(workdir, boxes, results, families, *, elapsed, source, seed):
+def write_report(workdir, boxes, results, grids, *, elapsed, source, seed):
     """Write ``study.md``, ``study.csv``, ``study.json`` and PNG figures into ``workdir``.
 
     Returns the path of the markdown report.
     """
     workdir = pathlib.Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    rows = label_study.summarize(boxes, results, families)
+    rows = label_study.summarize(boxes, results, grids)
     with open(workdir / "study.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    settings = sum(len(f.settings()) for f in families)
+    settings = sum(len(f.settings()) for f in grids)
     (workdir / "study.json").write_text(json.dumps(
         {"boxes": len(boxes), "settings": settings, "seconds": elapsed, "source": source, "seed": seed,
          "rows": rows}, indent=1))
 
-    reference = [(family, ", ".join(f"{k}={v}" for k, v in setting.items()))
-                 for family, setting in label_study.REPRESENTATIVE.items()
-                 if any(f.name == family for f in families)]
+    reference = [(rule, ", ".join(f"{k}={v}" for k, v in setting.items()))
+                 for rule, setting in label_study.REPRESENTATIVE.items()
+                 if any(f.name == rule for f in grids)]
     plots.study_curves(workdir / "study_scale.png", rows, "scale", reference,
                        bins=label_study.bin_labels(label_study.SCALE_BINS))
     plots.study_curves(workdir / "study_aspect.png", rows, "aspect", reference,
@@ -151,7 +151,7 @@ positive give the classifier nothing to learn from for that pair.
 
 ![per-aspect curves](study_aspect.png)
 
-## Best setting of each family
+## Best setting of each rule
 
 Lowest share of targets without a positive over all boxes (ties: more positives).
 
