@@ -24,7 +24,7 @@ import ml_collections
 from cpu_default import get_config as cpu_default_config  # experiments/ is on sys.path when this file runs
 from eval_shared import track_and_score_shared
 
-from jaxtrack.cli.demo import training_curves
+from jaxtrack.figures.training import training_curves
 from jaxtrack.eval.report import per_sequence_table
 from jaxtrack.train.trainer import train
 

@@ -17,7 +17,7 @@ ROOMS = {  # room -> rooms it may import (besides the neutral modules and itself
     "train": {"assign", "models", "data"},
     "track": {"assign", "models", "data"},
     "eval": {"data", "models", "track"},
-    "figures": {"assign", "eval"},
+    "figures": {"assign", "eval", "train"},
     "cli": {"assign", "models", "data", "train", "track", "eval", "figures"},
 }
 

@@ -66,28 +66,6 @@ def demo_config(assigner, data_root, steps, seed, smoke=False):
         log_every=max(1, steps // 20), checkpoint_every=max(10, steps // 2), keep_checkpoints=3))
 
 
-def training_curves(path, runs):
-    """Plot total loss and positives per image over the steps of ``{name: workdir}`` runs (a
-    resumed run logs some steps twice: the last record of a step wins)."""
-    import matplotlib.pyplot as plt
-
-    from jaxtrack.train.metrics_log import read_metrics
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-    for name, workdir in runs.items():
-        steps, metrics = read_metrics(pathlib.Path(workdir) / "metrics.jsonl")
-        left.plot(steps, metrics["total"], label=name)
-        right.plot(steps, metrics["positives"], label=name)
-    left.set(xlabel="step", ylabel="total loss", title="training loss")
-    right.set(xlabel="step", ylabel="positives per pair", title="positives from the assigner")
-    for ax in (left, right):
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 def pair_picture(path, data_root, seed):
     """A grid of 8 training pairs as the pipeline makes them, ground truth drawn."""
     import numpy as np
@@ -124,6 +102,7 @@ def run_demo(workdir, *, data=None, minutes=8.0, seed=0, progress=True, smoke=Fa
     """
     from jaxtrack.figures import study_report
     from jaxtrack.figures.plots import label_map_gallery
+    from jaxtrack.figures.training import training_curves
     from jaxtrack.data.synthetic import make_synthetic
     from jaxtrack.eval.report import write_report
     from jaxtrack.eval.evaluation import track_and_score

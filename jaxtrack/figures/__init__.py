@@ -1,2 +1,2 @@
-"""Pictures and reports of label assignment (matplotlib): label maps, the study's curves and its
-report. Kept out of :mod:`jaxtrack.assign` so that the assigners import no plotting library."""
+"""Pictures and reports (matplotlib): label maps, the assigner study's curves and report, training
+curves. Kept out of :mod:`jaxtrack.assign` so that the assigners import no plotting library."""
