@@ -6,12 +6,12 @@ import pathlib
 
 import matplotlib.pyplot as plt
 
+from jaxtrack.train.metrics_log import read_metrics
+
 
 def training_curves(path, runs):
     """Plot total loss and positives per image over the steps of ``{name: workdir}`` runs (a
     resumed run logs some steps twice: the last record of a step wins)."""
-    from jaxtrack.train.metrics_log import read_metrics
-
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
     for name, workdir in runs.items():
         steps, metrics = read_metrics(pathlib.Path(workdir) / "metrics.jsonl")
