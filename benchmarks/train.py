@@ -45,34 +45,56 @@ def random_batch(size, seed=0):
             "negative": np.zeros(size, bool)}
 
 
+def _fixed_iou_rows(assigner, samples, boxes, rng):
+    target = ref.AnchorTargetNp(samples)  # built once per batch, as pysot's loader holds one
+    order = ref.AnchorTargetNp.to_sample_order
+    for gt in boxes:
+        cls, delta, weight, overlap = target(gt, rng)
+        yield (order(cls), (cls == 1).astype(np.float32), order(delta), order(weight),
+               np.zeros(len(samples), np.float32), order(overlap))
+
+
+def _point_rows(cls, region):
+    """Label fields of a point rule: ``cls`` with SiamCAR's (l, t, r, b) and centreness targets."""
+    return (cls, cls.astype(np.float32), region["ltrb"], cls.astype(np.float32), region["centerness"],
+            np.zeros(len(cls), np.float32))
+
+
+def _center_region_rows(assigner, samples, boxes, rng):
+    for gt in boxes:
+        region = ref.center_region_np(samples, gt, margin=assigner.get("margin", 0.3))
+        yield _point_rows(region["cls"], region)
+
+
+def _dla_point_rows(assigner, samples, boxes, rng):
+    virtual = np.concatenate([samples - 32, samples + 32], 1)
+    for gt in boxes:
+        cls = ref.atss_np(samples, ref.iou_np(virtual, gt), gt, k=assigner["k"]).astype(np.int64)
+        yield _point_rows(cls, ref.center_region_np(samples, gt))
+
+
+def _dla_anchor_rows(assigner, samples, boxes, rng):
+    for gt in boxes:
+        out = ref.dla_anchors_np(samples, gt, k=assigner["k"])
+        yield (out["cls"], out["cls"].astype(np.float32), out["delta"], out["delta_weight"],
+               np.zeros(len(samples), np.float32), np.zeros(len(samples), np.float32))
+
+
+HOST_LABELLERS = {  # (rule, samples) -> the label fields of each box, from the NumPy references
+    ("fixed_iou", "anchors"): _fixed_iou_rows,
+    ("center_region", "points"): _center_region_rows,
+    ("dla", "points"): _dla_point_rows,
+    ("dla", "anchors"): _dla_anchor_rows,
+}
+
+
 def host_labels(assigner, samples, boxes, rng):
-    """Labels for a batch computed box by box on the host with the NumPy references, or None."""
-    name = assigner["name"]
-    rows = []
-    if name == "fixed_iou":
-        target = ref.AnchorTargetNp(samples)
-        for gt in boxes:
-            cls, delta, weight, overlap = target(gt, rng)
-            rows.append((ref.AnchorTargetNp.to_sample_order(cls), (cls == 1).astype(np.float32),
-                         ref.AnchorTargetNp.to_sample_order(delta), ref.AnchorTargetNp.to_sample_order(weight),
-                         np.zeros(len(samples), np.float32), ref.AnchorTargetNp.to_sample_order(overlap)))
-    elif name == "center_region" or (name == "dla" and samples.shape[1] == 2):
-        for gt in boxes:
-            out = ref.center_region_np(samples, gt, margin=assigner.get("margin", 0.3))
-            cls = out["cls"]
-            if name == "dla":
-                virtual = np.concatenate([samples - 32, samples + 32], 1)
-                cls = ref.atss_np(samples, ref.iou_np(virtual, gt), gt, k=assigner["k"]).astype(np.int64)
-            rows.append((cls, cls.astype(np.float32), out["ltrb"], cls.astype(np.float32), out["centerness"],
-                         np.zeros(len(samples), np.float32)))
-    elif name == "dla":
-        for gt in boxes:
-            out = ref.dla_anchors_np(samples, gt, k=assigner["k"])
-            rows.append((out["cls"], out["cls"].astype(np.float32), out["delta"], out["delta_weight"],
-                         np.zeros(len(samples), np.float32), np.zeros(len(samples), np.float32)))
-    else:
+    """Labels for a batch computed box by box on the host with the NumPy references, or None for
+    rules without a host restatement (SiamLA's LADL needs the step's own predictions)."""
+    labeller = HOST_LABELLERS.get((assigner["name"], "anchors" if samples.shape[1] == 4 else "points"))
+    if labeller is None:
         return None
-    fields = [np.stack(column) for column in zip(*rows)]
+    fields = [np.stack(column) for column in zip(*labeller(assigner, samples, boxes, rng))]
     return Labels(fields[0].astype(np.int32), *[f.astype(np.float32) for f in fields[1:]])
 
 

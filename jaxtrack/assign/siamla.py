@@ -24,7 +24,15 @@ from jaxtrack.assign import labels as lb
 from jaxtrack.assign.dla import dla
 from jaxtrack.assign.fixed import center_region
 
-POSITIVE_RULES = ("dla", "center_region")
+POSITIVE_RULES = {
+    "dla": lambda samples, gt, pred_boxes, negative, o: dla(
+        samples, gt, k=o["k"], statistic=o["statistic"], std_scale=o["std_scale"], center_inside=o["center_inside"],
+        pred_boxes=pred_boxes, negative=negative),
+    "center_region": lambda samples, gt, pred_boxes, negative, o: center_region(
+        samples, gt, margin=o["margin"], negative=negative),
+}
+"""Where LADL's positives come from: ``positives`` name -> ``rule(samples, gt, pred_boxes, negative,
+options) -> Labels``."""
 MEASURES = ("iou", "centerness")
 
 
@@ -49,13 +57,10 @@ def ladl(samples, gt, pred_boxes, *, positives="dla", k=9, statistic="pred_iou",
     pred_boxes = jnp.asarray(pred_boxes, jnp.float32)
     if pred_boxes.shape != (samples.shape[0], 4):
         raise ValueError(f"ladl: pred_boxes must be ({samples.shape[0]}, 4) xyxy, got {pred_boxes.shape}")
-    if positives == "dla":
-        base = dla(samples, gt, k=k, statistic=statistic, std_scale=std_scale,
-                   center_inside=center_inside, pred_boxes=pred_boxes, negative=negative)
-    elif positives == "center_region":
-        base = center_region(samples, gt, margin=margin, negative=negative)
-    else:
-        raise ValueError(f"ladl: unknown positives rule {positives!r}; choose one of {POSITIVE_RULES}")
+    if positives not in POSITIVE_RULES:
+        raise ValueError(f"ladl: unknown positives rule {positives!r}; choose one of {sorted(POSITIVE_RULES)}")
+    options = dict(k=k, statistic=statistic, std_scale=std_scale, center_inside=center_inside, margin=margin)
+    base = POSITIVE_RULES[positives](samples, gt, pred_boxes, negative, options)
     quality = jax.lax.stop_gradient(bx.iou(pred_boxes, gt[None, :]))
     quality = jnp.maximum(jnp.nan_to_num(quality), quality_floor)
     soft = jnp.where(base.cls == lb.POSITIVE, quality, 0.0)
