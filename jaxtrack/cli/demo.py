@@ -4,9 +4,9 @@ Writes synthetic training and held-out videos, trains two CPU-sized trackers on 
 EfficientNet-Lite0 backbone with the same budget (SiamDLA's dynamic labels and SiamCAR's fixed
 centre region), tracks the held-out videos (and an OTB-format folder given with --data) with
 both and with OpenCV's CSRT, and writes WORKDIR/report.md with the results table,
-success/precision plots, training curves, label maps and training pairs. It took 4.7 minutes on
-an otherwise idle 2-core CPU with the default budget (--minutes 8 sets the training steps from a
-conservative 12 pairs/s; 23-28 pairs/s were measured); rerunning resumes what is finished.
+success/precision plots, training curves, label maps and training pairs. --minutes sets the
+training steps from an assumed throughput (:data:`PAIRS_PER_SECOND`); measured run times are in
+the README. Rerunning resumes what is finished.
 
 Example:
   jaxtrack demo --workdir runs/demo --data ../shared/data/otb
@@ -22,9 +22,8 @@ from jaxtrack.errors import JaxtrackError
 HELP = "the whole loop on the embedded synthetic data (data, training, tracking, report)"
 
 PAIRS_PER_SECOND = 12.0
-"""Training throughput assumed to turn ``minutes`` into steps: the lite0 trackers with a frozen
-backbone on a 2-core CPU (measured 23-28 pairs/s on an idle machine, 12-18 on a shared one; the
-budget assumes the latter)."""
+"""Training throughput assumed to turn ``minutes`` into steps: a conservative figure for the lite0
+trackers with a frozen backbone on a shared 2-core CPU (docs/benchmarks.md has measured ones)."""
 FIXED_SECONDS = 200.0
 """Time the budget reserves for data, compilation, tracking and the report."""
 BATCH = 16
