@@ -37,6 +37,7 @@ STUDY_GRID = "small"  # "small" (12 settings) or "default" (94)
 import json
 import math
 import os
+import inspect
 import pathlib
 import tempfile
 
@@ -45,11 +46,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import jaxtrack
-from jaxtrack.assign import label_study
+from jaxtrack.assign import ASSIGNERS, label_study
 from jaxtrack.cli import main as jaxtrack_cli
 from jaxtrack.figures import plots, study_report
-from notebook_display import show_figure, show_markdown, show_png  # beside this notebook
 from jaxtrack.train.metrics_log import read_metrics
+from notebook_display import show_figure, show_markdown, show_png  # beside this notebook
 
 if os.environ.get("JAXTRACK_NOTEBOOK_SMALL") == "1":  # the tests: 4 smoke steps instead of 8, each logged
     TRAIN_OVERRIDES = ["optim.epochs=1", "log_every=1"]
@@ -222,18 +223,15 @@ show(fig, "study_settings")
 
 # %%
 def study_setting(assigner):
-    """The study's (rule, setting) for a run's assigner config, or None if the grid has no such rule."""
-    name = assigner.get("name")
-    if name == "dla":
-        rule = f"dla/{assigner.get('statistic')}" + (", keep best" if assigner.get("keep_best") else "")
-        keys = {"k": None, "std_scale": 1.0}
-    elif name == "fixed_iou":
-        rule, keys = "fixed_iou", {"pos_iou": 0.6}
-    elif name == "center_region":
-        rule, keys = "center_region", {"margin": 0.3}
-    else:
+    """The study's (rule, setting) for a run's assigner config, or None if the study has no such
+    rule: among the grids of the config's rule whose fixed options it shares, the most specific."""
+    grids = [grid for grid in label_study.default_grids() if grid.assigner == assigner.get("name")
+             and all(assigner.get(key) == value for key, value in grid.static.items() if key != "k_max")]
+    if not grids:
         return None
-    return rule, ", ".join(f"{k}={assigner.get(k, default)}" for k, default in keys.items())
+    grid = max(grids, key=lambda g: len(g.static))
+    defaults = inspect.signature(ASSIGNERS.get(grid.assigner).function).parameters
+    return grid.name, ", ".join(f"{key}={assigner.get(key, defaults[key].default)}" for key in grid.grid)
 
 
 assigner = config.get("assigner", {})
