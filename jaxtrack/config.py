@@ -32,14 +32,14 @@ def plain_dict(config, what="config"):
         raise JaxtrackError(f"{what} must be JSON-serialisable: {error}") from None
 
 
-def load_config(spec, overrides=()):
+def load_config(config_arg, overrides=()):
     """Config from ``"path/to/config.py[:arg]"`` with ``"a.b=value"`` overrides applied.
 
     While the file runs, its folder is importable (experiment files share ``experiments/base.py``);
     the modules it imports from there are forgotten afterwards, so configs of another folder see
     their own.
     """
-    path, _, arg = str(spec).partition(":")
+    path, _, arg = str(config_arg).partition(":")
     path = pathlib.Path(path)
     if not path.is_file():
         raise JaxtrackError(f"--config: no such file {path}")

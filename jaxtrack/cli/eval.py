@@ -28,7 +28,7 @@ def configure(parser):
 
     parser.add_argument("--model", required=True, nargs="+", metavar="MODEL",
                         help="model directory, training workdir, default or csrt (several: a comparison)")
-    parser.add_argument("--dataset", required=True, choices=sorted(BENCHMARKS), help="benchmark")
+    parser.add_argument("--dataset", required=True, choices=BENCHMARKS.names(), help="benchmark")
     parser.add_argument("--root", required=True, help="dataset root folder")
     parser.add_argument("--sequences", nargs="+", metavar="NAME", help="only these sequences")
     parser.add_argument("--split", help="dataset split (GOT-10k: val or test; TrackingNet: train or test)")

@@ -20,7 +20,7 @@ HELP = "score result files against a benchmark (AUC, precision, AO/SR, EAO)"
 def configure(parser):
     from jaxtrack.eval.benchmarks import BENCHMARKS
 
-    parser.add_argument("--dataset", required=True, choices=sorted(BENCHMARKS), help="benchmark")
+    parser.add_argument("--dataset", required=True, choices=BENCHMARKS.names(), help="benchmark")
     parser.add_argument("--root", required=True, help="dataset root folder")
     parser.add_argument("--results", required=True, help="folder of <sequence>.txt result files")
     parser.add_argument("--sequences", nargs="+", metavar="NAME", help="score only these sequences")

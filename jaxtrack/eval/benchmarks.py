@@ -7,24 +7,36 @@ from __future__ import annotations
 
 import dataclasses
 
+from jaxtrack.registry import Registry
+
 
 @dataclasses.dataclass(frozen=True)
 class Benchmark:
     """A reader kind (:data:`jaxtrack.data.readers.DATASETS`) with options, scored by default with
     the convention of the benchmark's official toolkit (:mod:`jaxtrack.eval.metrics` or
-    :mod:`jaxtrack.eval.vot_measures`)."""
+    :mod:`jaxtrack.eval.vot_measures`).
+
+    Attributes:
+      protocol: ``"ope"`` (one pass) or ``"reset"`` (VOT's re-initialisation after a failure).
+      layout: result files ``"flat"`` (``<sequence>.txt``) or in ``"runs"`` (one folder per
+        sequence, as the GOT-10k and VOT toolkits write them).
+    """
 
     reader: str
     convention: str
     options: dict = dataclasses.field(default_factory=dict)
+    protocol: str = "ope"
+    layout: str = "flat"
 
 
-BENCHMARKS = {
+BENCHMARKS = Registry("benchmark")
+for _name, _benchmark in {
     "otb": Benchmark("otb", "otb"),                     # got10k ExperimentOTB / OTB toolkit
     "uav123": Benchmark("uav123", "pysot"),             # UAV123 MATLAB toolkit (= pysot)
     "lasot": Benchmark("lasot", "pysot"),               # LaSOT MATLAB toolkit (= pysot)
-    "got10k": Benchmark("got10k", "got10k", {"split": "val"}),
+    "got10k": Benchmark("got10k", "got10k", {"split": "val"}, layout="runs"),
     "trackingnet": Benchmark("trackingnet", "pysot", {"split": "train"}),  # server: AUC, P@20, Pnorm@0.2
-    "vot2018": Benchmark("vot", "vot2018"),
-    "vot2019": Benchmark("vot", "vot2019"),
-}
+    "vot2018": Benchmark("vot", "vot2018", protocol="reset", layout="runs"),
+    "vot2019": Benchmark("vot", "vot2019", protocol="reset", layout="runs"),
+}.items():
+    BENCHMARKS.register(_name)(_benchmark)

@@ -27,19 +27,18 @@ import zipfile
 import numpy as np
 
 from jaxtrack.errors import JaxtrackError
+from jaxtrack.eval.benchmarks import BENCHMARKS
 from jaxtrack.eval.runner import result_paths, run_benchmark
 from jaxtrack.eval.scoring import open_benchmark, score_ope, score_results
 from jaxtrack.files import atomic_write
 from jaxtrack.track.loading import TRACKERS, tracker_factory, tracker_name
 
-RESET_BENCHMARKS = ("vot2018", "vot2019")
-RUNS_LAYOUT = ("got10k", "vot2018", "vot2019")
 
 
 def results_dir(workdir, benchmark, name):
     """Folder of tracker ``name``'s result files (VOT: its ``baseline`` folder)."""
     folder = os.path.join(workdir, benchmark, name)
-    return os.path.join(folder, "baseline") if benchmark in RESET_BENCHMARKS else folder
+    return os.path.join(folder, "baseline") if BENCHMARKS.get(benchmark).protocol == "reset" else folder
 
 
 def pending(dataset, out_dir, layout):
@@ -63,7 +62,8 @@ def warm_up(factory, sequences):
 
 
 def _protocol_layout(benchmark):
-    return ("reset" if benchmark in RESET_BENCHMARKS else "ope"), ("runs" if benchmark in RUNS_LAYOUT else "flat")
+    entry = BENCHMARKS.get(benchmark)
+    return entry.protocol, entry.layout
 
 
 def track_dataset(factory, benchmark, dataset, out_dir, *, progress=True):

@@ -12,16 +12,16 @@ from jaxtrack.eval.benchmarks import BENCHMARKS
 def open_benchmark(benchmark, root, *, sequences=None, split=None):
     """The dataset of ``benchmark`` (a key of :data:`BENCHMARKS`) at ``root``, with the reader
     options of the benchmark (``split`` overrides the default split)."""
-    spec = _benchmark(benchmark)
-    options = dict(spec.options)
+    entry = BENCHMARKS.get(benchmark)
+    options = dict(entry.options)
     if split is not None:
         options["split"] = split
-    return open_dataset(spec.reader, root, sequences=sequences, **options)
+    return open_dataset(entry.reader, root, sequences=sequences, **options)
 
 
 def conventions_for(benchmark):
     """Names of the conventions ``benchmark`` can be scored with."""
-    return sorted(vot_measures.VOT_CONVENTIONS) if BENCHMARKS[benchmark].reader == "vot" else sorted(metrics.CONVENTIONS)
+    return sorted(vot_measures.VOT_CONVENTIONS) if BENCHMARKS.get(benchmark).reader == "vot" else sorted(metrics.CONVENTIONS)
 
 
 def score_results(benchmark, root, results_dir, *, sequences=None, convention=None):
@@ -39,8 +39,8 @@ def score_results(benchmark, root, results_dir, *, sequences=None, convention=No
       ``ao``, ``sr50``, ``sr75`` for GOT-10k; VOT: ``accuracy``, ``robustness``, ``failures``,
       ``eao``). Sequences with OTB-style attributes carry them as ``attributes``.
     """
-    spec = _benchmark(benchmark)
-    convention = convention or spec.convention
+    entry = BENCHMARKS.get(benchmark)
+    convention = convention or entry.convention
     if convention not in conventions_for(benchmark):
         raise JaxtrackError(f"convention {convention!r} does not apply to {benchmark}; "
                             f"use one of {', '.join(conventions_for(benchmark))}")
@@ -49,7 +49,7 @@ def score_results(benchmark, root, results_dir, *, sequences=None, convention=No
         if seq.attributes.get("first_box_only"):
             raise JaxtrackError(f"sequence {seq.name!r} has only its first box (a test split); "
                                 "its results can only be scored by the benchmark's server")
-    if spec.reader == "vot":
+    if entry.reader == "vot":
         scored = _score_vot(dataset, results_dir, convention)
     else:
         scored = score_ope(dataset, results_dir, convention)
@@ -79,13 +79,6 @@ def score_ope(dataset, results_dir, convention):
         predictions.append(result_files.read_boxes(files[0], len(seq)))
     sizes = [image_size(seq) for seq in dataset] if metrics.CONVENTIONS[convention].clip_to_image else None
     return metrics.score_sequences(predictions, list(dataset), convention, sizes)
-
-
-def _benchmark(benchmark):
-    """The :class:`Benchmark` named ``benchmark``; an error listing the known ones if none."""
-    if benchmark not in BENCHMARKS:
-        raise JaxtrackError(f"unknown benchmark {benchmark!r}; known: {', '.join(BENCHMARKS)}")
-    return BENCHMARKS[benchmark]
 
 
 def _score_vot(dataset, results_dir, convention):

