@@ -127,6 +127,10 @@ def test_killed_run_resumes_to_the_same_parameters(tmp_path):
     assert (tmp_path / "split" / "config.json").read_text() == before
 
 
+def _abstract(tree):
+    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), tree)
+
+
 def test_corrupt_checkpoint_gives_clear_error_and_older_still_loads(tmp_path):
     state = {"step": jnp.array(3), "params": {"w": jnp.ones((4, 3))}}
     checkpointer = ckpt.Checkpointer(tmp_path, max_to_keep=3)
@@ -137,14 +141,14 @@ def test_corrupt_checkpoint_gives_clear_error_and_older_still_loads(tmp_path):
         if path.is_file():
             path.write_bytes(b"garbage")
     with pytest.raises(JaxtrackError, match="step 6.*corrupt.*other steps: \\[3\\]"):
-        checkpointer.restore(ckpt.abstract_like(state))
-    restored, data_state, config = checkpointer.restore(ckpt.abstract_like(state), step=3)
+        checkpointer.restore(_abstract(state))
+    restored, data_state, config = checkpointer.restore(_abstract(state), step=3)
     assert int(restored["step"]) == 3 and data_state == {"position": 3}
     wrong = {"step": jnp.array(0), "params": {"w": jnp.ones((5, 3))}}
     with pytest.raises(JaxtrackError, match="does not match"):
-        checkpointer.restore(ckpt.abstract_like(wrong), step=3)
+        checkpointer.restore(_abstract(wrong), step=3)
     with pytest.raises(JaxtrackError, match="no checkpoint for step 9"):
-        checkpointer.restore(ckpt.abstract_like(state), step=9)
+        checkpointer.restore(_abstract(state), step=9)
 
 
 def test_schedule_and_backbone_groups():

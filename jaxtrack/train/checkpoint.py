@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pathlib
 
-import jax
 import orbax.checkpoint as ocp
 
 from jaxtrack.errors import JaxtrackError
@@ -103,9 +102,3 @@ class Checkpointer:
 
     def __exit__(self, *exc_info):
         self.close()
-
-
-def abstract_like(tree):
-    """``jax.ShapeDtypeStruct`` pytree (shardings kept) of a pytree of arrays."""
-    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=getattr(x, "sharding", None)),
-                        tree)
