@@ -100,7 +100,7 @@ def test_foreign_globals_are_refused_without_running(tmp_path, zip_format):
         path.write_bytes(header + payload + pickle.dumps([], protocol=2))
     with pytest.raises(JaxtrackError, match=r"refers to (posix|nt|os)\.system"):
         read_state_dict(path)
-    with pytest.raises(JaxtrackError):          # also through convert (torch refuses it too)
+    with pytest.raises(JaxtrackError, match="re-save the weights with torch"):  # convert never falls back to torch
         load_state_dict(path)
     assert not marker.exists()
 

@@ -100,8 +100,11 @@ def load_state_dict(state_dict_or_path):
     """A ``state_dict`` (mapping of tensors or arrays), or a path to a PyTorch checkpoint ->
     dict of numpy arrays; unwraps ``{"state_dict": ...}`` and ``module.`` prefixes.
 
-    Files are read by :func:`jaxtrack.models.torch_pickle.read_state_dict` (no torch needed);
-    ``torch.load(weights_only=True)`` is tried only for files that reader does not support.
+    Files are read by :func:`jaxtrack.models.torch_pickle.read_state_dict`, without torch.
+
+    Raises:
+      JaxtrackError: the file holds more than tensors (e.g. a whole pickled model); the message
+        says how to re-save its ``state_dict`` with torch.
     """
     state = state_dict_or_path
     if isinstance(state, (str, os.PathLike)):
@@ -109,16 +112,10 @@ def load_state_dict(state_dict_or_path):
         try:
             state = read_state_dict(path)
         except UnsupportedCheckpoint as unsupported:
-            try:
-                import torch
-            except ImportError:
-                raise unsupported from None
-
-            try:
-                state = torch.load(path, map_location="cpu", weights_only=True)
-            except Exception as error:  # torch raises several pickle and zip error types
-                raise JaxtrackError(f"cannot read {path!r} as a PyTorch checkpoint of tensors: "
-                                    f"{error}") from None
+            raise JaxtrackError(
+                f"{unsupported}; jaxtrack reads checkpoints of tensors only (it never imports torch): "
+                f"re-save the weights with torch, e.g. torch.save(torch.load({path!r}).state_dict(), "
+                "'weights.pth') for a pickled model, and convert that file") from None
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
     if not hasattr(state, "items"):
