@@ -12,7 +12,8 @@ Expected: a table in the style of the papers (AUC per sequence, mean AUC, precis
 precision; OpenCV's CSRT as a reference row), printed and written with success/precision plots
 and training curves to WORKDIR/results. Measured: mean AUC center_region 0.518, dla 0.570,
 ladl_lals 0.402, CSRT 0.463 (the dla run reproduces the shipped default model's numbers: same
-config, seed and data); the table is in the README.
+config, seed and data); the table, and why its differences are not evidence (one seed, six
+sequences, a bootstrap interval that includes 0), are in docs/results.md.
 """
 
 from __future__ import annotations

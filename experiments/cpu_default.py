@@ -7,7 +7,8 @@ Command:
 Runtime: 2,000 steps of 16 pairs with the backbone frozen (no backward pass runs through it);
 the measured, dated time is in docs/results.md.
 Expected (measured for the shipped model): mean AUC 0.570 over the six ../shared/data sequences
-against OpenCV CSRT's 0.463 (`python experiments/eval_shared.py --model runs/cpu_default csrt`).
+against OpenCV CSRT's 0.463 (`python experiments/eval_shared.py --model runs/cpu_default csrt`);
+the recipe was chosen with those sequences in view, so this is not a held-out comparison.
 Export for `--model default`: `jaxtrack export --workdir runs/cpu_default --out OUT`.
 """
 

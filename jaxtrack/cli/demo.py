@@ -99,15 +99,15 @@ def run_demo(workdir, *, data=None, minutes=8.0, seed=0, progress=True, smoke=Fa
       seed: seed of the data, the training and the pair picture.
       smoke: tiny settings (small backbone, a few short videos, a few steps) for tests.
     """
+    import jax
+
+    from jaxtrack.data.synthetic import make_synthetic
+    from jaxtrack.eval.evaluation import track_and_score
+    from jaxtrack.eval.report import write_report
     from jaxtrack.figures import study_report
     from jaxtrack.figures.plots import label_map_gallery
     from jaxtrack.figures.training import training_curves
-    from jaxtrack.data.synthetic import make_synthetic
-    from jaxtrack.eval.report import write_report
-    from jaxtrack.eval.evaluation import track_and_score
     from jaxtrack.train.trainer import train
-
-    import jax
 
     if minutes <= 0:
         raise JaxtrackError(f"--minutes must be positive, got {minutes}")

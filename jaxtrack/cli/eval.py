@@ -52,8 +52,8 @@ def run(args):
     if args.processes < 1:
         raise JaxtrackError(f"--processes must be at least 1, not {args.processes}")
     result = track_and_score(args.model, args.dataset, args.root, args.workdir, sequences=args.sequences,
-                      hyper=args.hyper, split=args.split, processes=args.processes,
-                      progress=not args.no_progress)
+                             hyper=args.hyper, split=args.split, processes=args.processes,
+                             progress=not args.no_progress)
     trackers = result["trackers"]
     for name, entry in trackers.items():
         print(f"{name}: results in {entry['results']}, {_fps(entry['speed'])}")

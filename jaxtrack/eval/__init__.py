@@ -1,5 +1,5 @@
 """Evaluation: running trackers over a benchmark and writing result files (:mod:`.runner`), the
-``jaxtrack eval`` driver (:mod:`.evaluation`), benchmark measures (:mod:`.metrics`, :mod:`.vot_measures`),
-scoring a results folder (:mod:`.scoring`, :mod:`.benchmarks`) and comparison reports
-(:mod:`.report`). The result-file formats are :mod:`jaxtrack.eval.result_files`. Nothing is imported
-here so that the command line stays light."""
+``jaxtrack eval`` driver (:mod:`.evaluation`), benchmark measures (:mod:`.metrics`,
+:mod:`.vot_measures`), scoring a results folder (:mod:`.scoring`, :mod:`.benchmarks`),
+comparison reports (:mod:`.report`) and the result-file formats (:mod:`.result_files`). Nothing
+is imported here so that the command line stays light."""

@@ -20,6 +20,7 @@ class Benchmark:
       protocol: ``"ope"`` (one pass) or ``"reset"`` (VOT's re-initialisation after a failure).
       layout: result files ``"flat"`` (``<sequence>.txt``) or in ``"runs"`` (one folder per
         sequence, as the GOT-10k and VOT toolkits write them).
+      zip_submission: the results are also zipped for the benchmark's server (TrackingNet).
     """
 
     reader: str
@@ -27,6 +28,7 @@ class Benchmark:
     options: dict = dataclasses.field(default_factory=dict)
     protocol: str = "ope"
     layout: str = "flat"
+    zip_submission: bool = False
 
 
 BENCHMARKS = Registry("benchmark")
@@ -35,7 +37,8 @@ for _name, _benchmark in {
     "uav123": Benchmark("uav123", "pysot"),             # UAV123 MATLAB toolkit (= pysot)
     "lasot": Benchmark("lasot", "pysot"),               # LaSOT MATLAB toolkit (= pysot)
     "got10k": Benchmark("got10k", "got10k", {"split": "val"}, layout="runs"),
-    "trackingnet": Benchmark("trackingnet", "pysot", {"split": "train"}),  # server: AUC, P@20, Pnorm@0.2
+    # TrackingNet's server scores AUC, P@20 and Pnorm@0.2 (pysot's convention) of the zipped test results
+    "trackingnet": Benchmark("trackingnet", "pysot", {"split": "train"}, zip_submission=True),
     "vot2018": Benchmark("vot", "vot2018", protocol="reset", layout="runs"),
     "vot2019": Benchmark("vot", "vot2019", protocol="reset", layout="runs"),
 }.items():

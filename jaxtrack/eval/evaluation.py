@@ -34,7 +34,6 @@ from jaxtrack.files import atomic_write
 from jaxtrack.track.loading import TRACKERS, tracker_factory, tracker_name
 
 
-
 def results_dir(workdir, benchmark, name):
     """Folder of tracker ``name``'s result files (VOT: its ``baseline`` folder)."""
     folder = os.path.join(workdir, benchmark, name)
@@ -132,7 +131,7 @@ def scorable(dataset):
 
 
 def track_and_score(models, benchmark, root, workdir, *, sequences=None, hyper=None, split=None,
-             processes=1, progress=True):
+                    processes=1, progress=True):
     """Run and score several trackers on one benchmark.
 
     Args:
@@ -159,7 +158,7 @@ def track_and_score(models, benchmark, root, workdir, *, sequences=None, hyper=N
         out_dir = results_dir(workdir, benchmark, name)
         run_tracker(factory, model_ref, hyper_name, benchmark, dataset, out_dir, root=root, split=split,
                     processes=processes, progress=progress)
-        if benchmark == "trackingnet":
+        if BENCHMARKS.get(benchmark).zip_submission:
             write_trackingnet_zip(dataset, out_dir, os.path.join(workdir, benchmark, name + ".zip"))
         scores = None
         if can_score:

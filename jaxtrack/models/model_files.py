@@ -50,12 +50,8 @@ def save(path, model_name, config, variables):
     path = pathlib.Path(path).absolute()
     if path.exists():
         raise JaxtrackError(f"{path} exists; choose a new directory for the model")
-    config = plain_dict(config or {}, 'model config')
+    config = plain_dict(config or {}, "model config")  # a JSON-able copy, or a clear error
     metadata = {"format": FORMAT, "version": VERSION, "model": model_name, "config": config}
-    try:
-        json.dumps(metadata)
-    except TypeError as error:
-        raise JaxtrackError(f"model config must be JSON-serialisable: {error}") from None
     _check_shapes(variables, abstract_variables(build_named(model_name, config)), model_name, config)
     path.mkdir(parents=True)
     with ocp.StandardCheckpointer() as checkpointer:
@@ -158,11 +154,7 @@ def export_checkpoint(workdir, out, step=None):
 def _read_checkpoint(workdir, step):
     """:func:`read_checkpoint` -> ``(variables, config, step read)``."""
     with _checkpoint_reader(workdir) as manager:
-        steps = sorted(manager.all_steps())
-        step = steps[-1] if step is None and steps else step
-        if step is None or step not in steps:
-            raise JaxtrackError(f"no checkpoint {'' if step is None else f'for step {step} '}in "
-                                f"{manager.directory} (complete steps: {steps or 'none'})")
+        step = existing_step(sorted(manager.all_steps()), step, manager.directory)
         fallback = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
         try:
             restored = manager.restore(step, args=ocp.args.Composite(
@@ -178,13 +170,24 @@ def _read_checkpoint(workdir, step):
     return variables, restored.config, step
 
 
+def existing_step(steps, step, directory):
+    """``step``, or the latest of the complete ``steps`` if None; an error naming the complete
+    steps of checkpoint folder ``directory`` if it is not one of them."""
+    step = steps[-1] if step is None and steps else step
+    if step is None or step not in steps:
+        raise JaxtrackError(f"no checkpoint {'' if step is None else f'for step {step} '}in "
+                            f"{directory} (complete steps: {steps or 'none'})")
+    return step
+
+
 def _checkpoint_reader(workdir):
-    """A read-only orbax manager of ``workdir``'s checkpoints (use with ``with``)."""
+    """An orbax manager of ``workdir``'s checkpoints, used only to read (use with ``with``; orbax's
+    ``read_only`` option would log two warnings per workdir read)."""
     if not is_workdir(workdir):
         raise JaxtrackError(f"{workdir} is not a training workdir (no {CHECKPOINTS}/ folder)")
     return ocp.CheckpointManager(
         pathlib.Path(workdir).absolute() / CHECKPOINTS,
-        options=ocp.CheckpointManagerOptions(read_only=True, create=False, enable_async_checkpointing=False),
+        options=ocp.CheckpointManagerOptions(create=False, enable_async_checkpointing=False),
         item_names=CHECKPOINT_ITEMS)
 
 

@@ -1,5 +1,5 @@
-"""Trackers: the Siamese tracker (:mod:`.siamese`), peers such as OpenCV's CSRT (:mod:`.csrt`) and
-resolving a ``--model`` value to a factory of fresh trackers (:mod:`.loading`).
+"""Trackers: the Siamese tracker (:mod:`.siamese_tracker`), peers such as OpenCV's CSRT
+(:mod:`.csrt`) and resolving a ``--model`` value to a factory of fresh trackers (:mod:`.loading`).
 
 :data:`TRACKERS` maps a peer name to a zero-argument factory of fresh :class:`Tracker` objects
 (one per sequence); :func:`tracker_factory` gives such a factory for any ``--model`` value (a peer

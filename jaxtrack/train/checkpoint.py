@@ -3,8 +3,9 @@
 A workdir holds ``checkpoints/<step>/`` with three items: ``state`` (the train state pytree:
 parameters, batch statistics, optimiser state, step, RNG key), ``data`` (the input iterator's
 state, JSON) and ``config`` (the resolved experiment config, JSON), the layout that
-:mod:`jaxtrack.models.model_files` reads the inference variables from (tracking, export). Orbax writes each step into a temporary folder and renames it when complete, so a killed
-run never leaves a half checkpoint that looks finished; the last ``max_to_keep`` are kept.
+:mod:`jaxtrack.models.model_files` reads the inference variables from (tracking, export). Orbax
+writes each step into a temporary folder and renames it when complete, so a killed run never
+leaves a half checkpoint that looks finished; the last ``max_to_keep`` are kept.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pathlib
 import orbax.checkpoint as ocp
 
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.models.model_files import CHECKPOINT_ITEMS, CHECKPOINTS
+from jaxtrack.models.model_files import CHECKPOINT_ITEMS, CHECKPOINTS, existing_step
 
 
 class Checkpointer:
@@ -63,12 +64,7 @@ class Checkpointer:
 
     def _existing_step(self, step):
         """``step``, or the latest complete one if None; an error naming the steps there if missing."""
-        steps = self.steps()
-        step = steps[-1] if step is None and steps else step
-        if step is None or step not in steps:
-            raise JaxtrackError(f"no checkpoint {'' if step is None else f'for step {step} '}in "
-                                f"{self.directory} (complete steps: {steps or 'none'})")
-        return step
+        return existing_step(self.steps(), step, self.directory)
 
     def restore(self, abstract_state, step=None):
         """Restore ``(state, data_state, config)`` of ``step`` (default: the latest).
