@@ -58,13 +58,37 @@ def shifted_sum(x, kernel, *, stride=1, dilation=1):
     return total
 
 
+@jax.custom_vjp
 def xcorr_depthwise(search, template):
     """Depthwise cross-correlation (pysot's ``xcorr_depthwise``) -> (B, H-h+1, W-w+1, C).
 
     ``search`` (B, H, W, C) is correlated channel by channel with its own ``template``
-    (B, h, w, C), without padding.
+    (B, h, w, C), without padding. The forward pass is a sum of shifted slices (exact, and fast on
+    XLA:CPU); the backward pass computes both gradients by FFT (:func:`_xcorr_backward`), which on
+    XLA:CPU is several times faster than differentiating the slices.
     """
     return shifted_sum(search, template)
+
+
+def _xcorr_forward(search, template):
+    return shifted_sum(search, template), (search, template)
+
+
+def _xcorr_backward(residuals, grad):
+    """Gradients of :func:`xcorr_depthwise` by FFT over each (sample, channel) plane:
+    d search = full convolution of ``grad`` with the template; d template = correlation of the
+    search map with ``grad``. Both fit an (H, W) transform without wrapping round."""
+    search, template = residuals
+    height, width = search.shape[1], search.shape[2]
+    kh, kw = template.shape[1], template.shape[2]
+    shape, axes = (height, width), (1, 2)
+    grad_f = jnp.fft.rfft2(grad, s=shape, axes=axes)
+    d_search = jnp.fft.irfft2(grad_f * jnp.fft.rfft2(template, s=shape, axes=axes), s=shape, axes=axes)
+    d_template = jnp.fft.irfft2(jnp.fft.rfft2(search, axes=axes) * jnp.conj(grad_f), s=shape, axes=axes)
+    return d_search.astype(search.dtype), d_template[:, :kh, :kw, :].astype(template.dtype)
+
+
+xcorr_depthwise.defvjp(_xcorr_forward, _xcorr_backward)
 
 
 class DepthwiseConv(nn.Module):

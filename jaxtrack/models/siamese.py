@@ -6,6 +6,8 @@ Usage (pure functions of the variables; no template state lives in the model)::
     outputs = model.apply(variables, template, search)     # dict of (B, N, ...) maps
     z = model.apply(variables, template, method="embed_template")   # once per sequence
     outputs = model.apply(variables, z, search, method="apply_search")  # every frame
+    maps = model.apply(variables, crops, method="backbone_maps")       # a frozen backbone's maps,
+    outputs = model.apply(variables, template_maps, search_maps, method="apply_maps")  # cached
 
 Training with batch statistics: ``model.apply(variables, t, s, train=True,
 mutable=["batch_stats"])`` (backbones with ``frozen_bn`` keep their running statistics).
@@ -40,13 +42,25 @@ class SiameseModel(nn.Module):
     pixel_std: tuple = (1.0, 1.0, 1.0)
     swap_rb: bool = False
 
-    def features(self, crops, template, train=False):
+    def backbone_maps(self, crops, train=False):
+        """(B, H, W, 3) crops -> tuple of the backbone's maps, before the neck."""
         x = crops[..., ::-1] if self.swap_rb else crops
         x = (x - jnp.asarray(self.pixel_mean, x.dtype)) / jnp.asarray(self.pixel_std, x.dtype)
-        maps = self.backbone(x, train)
-        if self.neck is not None:
-            maps = self.neck(maps, template, train)
-        return tuple(maps)
+        return tuple(self.backbone(x, train))
+
+    def adjust(self, maps, template, train=False):
+        """Backbone maps -> the neck's maps (``template``: the template's central crop)."""
+        return tuple(maps if self.neck is None else self.neck(maps, template, train))
+
+    def features(self, crops, template, train=False):
+        return self.adjust(self.backbone_maps(crops, train), template, train)
+
+    def apply_maps(self, template_maps, search_maps, search_size=255, train=False):
+        """The network from the backbone's maps on: what training on cached features of a frozen
+        backbone runs (:mod:`jaxtrack.train.feature_pool`); ``search_size`` is the side of the
+        search crops the maps come from. Returns the head's dict of outputs."""
+        return self.head(self.adjust(template_maps, True, train), self.adjust(search_maps, False, train),
+                         search_size, train)
 
     def embed_template(self, template, train=False):
         """(B, 127, 127, 3) template crops -> tuple of template feature maps (one per level)."""

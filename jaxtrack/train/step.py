@@ -35,11 +35,25 @@ def make_train_step(model, labeler, objective, optimizer, samples, *, groups=Non
         (``stop_gradient``) so that no backward pass runs through them at all: the optimiser
         would discard those gradients anyway, and on a CPU they cost most of the step.
     Batch: ``template`` (B, 127, 127, 3) and ``search`` (B, 255, 255, 3) uint8 or float, ``box``
-    (B, 4) xyxy search-crop pixels, ``negative`` (B,) bool.
+    (B, 4) xyxy search-crop pixels, ``negative`` (B,) bool. Instead of the crops, a batch may carry
+    the frozen backbone's maps of them, ``template_maps`` and ``search_maps`` (tuples of
+    (B, h, w, c) maps, any float dtype; :mod:`jaxtrack.train.feature_pool`), with ``train_backbone``
+    False: the step then starts at the neck.
     """
     samples = jnp.asarray(samples, jnp.float32)
     regression = family_of(model).regression
     held = {FROZEN} if train_backbone else {FROZEN, BACKBONE}
+
+    def forward(variables, batch):
+        if "search_maps" in batch:
+            if train_backbone:
+                raise ValueError("a batch of cached backbone maps cannot train the backbone")
+            as_float = lambda maps: tuple(m.astype(jnp.float32) for m in maps)
+            return model.apply(variables, as_float(batch["template_maps"]), as_float(batch["search_maps"]),
+                               train=True, mutable=["batch_stats"], method="apply_maps")
+        template = batch["template"].astype(jnp.float32)
+        search = batch["search"].astype(jnp.float32)
+        return model.apply(variables, template, search, train=True, mutable=["batch_stats"])
 
     def hold_constant(params):
         if groups is None:
@@ -48,9 +62,7 @@ def make_train_step(model, labeler, objective, optimizer, samples, *, groups=Non
 
     def loss(params, batch_stats, batch, key):
         variables = {"params": hold_constant(params), "batch_stats": batch_stats}
-        template = batch["template"].astype(jnp.float32)
-        search = batch["search"].astype(jnp.float32)
-        outputs, updates = model.apply(variables, template, search, train=True, mutable=["batch_stats"])
+        outputs, updates = forward(variables, batch)
         pred_boxes = decode(samples, jax.lax.stop_gradient(outputs[regression]))
         labels = labeler(batch["box"].astype(jnp.float32), batch["negative"], key, pred_boxes)
         terms = objective(outputs, labels)

@@ -1,0 +1,85 @@
+"""Train a frozen-backbone model's neck and head on a :class:`jaxtrack.train.feature_pool.FeaturePool`.
+
+The same :class:`jaxtrack.train.recipe.Recipe` (labels, objective, optimiser, schedule) and jitted
+step as :func:`jaxtrack.train.trainer.train`, fed the pool's cached backbone maps instead of
+crops. A run is one unit: it either finished (its model directory exists and is reused) or it is
+started again from step 0.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+import time
+
+import jax
+from tqdm.auto import tqdm
+
+from jaxtrack.config import plain_dict
+from jaxtrack.errors import JaxtrackError
+from jaxtrack.models import model_files
+from jaxtrack.train.feature_pool import graft_pool_backbone
+from jaxtrack.train.metrics_log import MetricsLog, check_finite
+from jaxtrack.train.recipe import Recipe
+from jaxtrack.train.step import data_sharding, replicated
+from jaxtrack.train.trainer import make_mesh
+
+MODEL_DIR = "model"
+
+
+def train_on_pool(config, pool, out, *, order_seed, progress=True):
+    """Train ``config`` on ``pool`` into the folder ``out`` -> the model directory ``out/model``.
+
+    Args:
+      config: an experiment config whose backbone stays frozen for the whole run; the run starts
+        from the pool's backbone (:attr:`FeaturePool.backbone`), whatever ``pretrained`` says.
+      pool: a :class:`jaxtrack.train.feature_pool.FeaturePool`.
+      out: the run's folder: ``metrics.jsonl``, ``config.json``, and ``model/`` when finished.
+      order_seed: the pool's batch order (the same for runs that are to be paired).
+    Raises:
+      JaxtrackError: the config would train the backbone, or its batch does not divide over the
+        devices.
+    """
+    config = plain_dict(config)
+    out = pathlib.Path(out)
+    model_dir = out / MODEL_DIR
+    if model_dir.exists():
+        return model_dir
+    if out.exists():  # an interrupted run starts again
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    recipe = Recipe.from_config(config)
+    if recipe.backbone_start < recipe.total_steps:
+        raise JaxtrackError(f"optim.backbone_epoch starts backbone training at step {recipe.backbone_start} of "
+                            f"{recipe.total_steps}: cached features need a frozen backbone")
+    mesh = make_mesh()
+    batch_size = config["data"]["batch_size"]
+    if batch_size % mesh.size:
+        raise JaxtrackError(f"batch_size {batch_size} is not divisible by the {mesh.size} devices")
+    step_fn, state = recipe.jitted_step(mesh), recipe.initial_state(mesh)
+    grafted = graft_pool_backbone({"params": state["params"], "batch_stats": state["batch_stats"]}, pool.backbone)
+    state = {**state, **jax.device_put(grafted, replicated(mesh))}
+    batches = pool.batches(batch_size, order_seed)
+    sharding = data_sharding(mesh)
+    log_every = config.get("log_every", 20)
+    log = MetricsLog(out, True)
+    tick = time.perf_counter()
+    try:
+        for index in tqdm(range(recipe.total_steps), desc=out.name, unit="step", disable=not progress):
+            state, metrics = step_fn(state, jax.device_put(next(batches), sharding), index)
+            done = index + 1
+            if done % log_every == 0 or done == recipe.total_steps:
+                metrics = jax.device_get(metrics)
+                check_finite(done, metrics)
+                elapsed, tick = time.perf_counter() - tick, time.perf_counter()
+                log.write(done, {**metrics, "learning_rate": float(recipe.schedule(index)),
+                                 "pairs_per_second": batch_size * log_every / max(elapsed, 1e-9)})
+    finally:
+        log.close()
+    model_config = dict(config["model"])
+    name = model_config.pop("name")
+    variables = jax.device_get({"params": state["params"], "batch_stats": state["batch_stats"]})
+    (out / "config.json").write_text(json.dumps(config, indent=1))
+    model_files.save(model_dir, name, model_config, variables)
+    return model_dir
