@@ -1,5 +1,6 @@
 """Label assigners: agreement with NumPy statements of the reference rules, and invariants."""
 
+import functools
 import math
 
 import jax
@@ -120,6 +121,29 @@ def test_center_region_matches_siamcar(gt):
     np.testing.assert_allclose(np.asarray(labels.centerness), expected["centerness"], atol=1e-6)
     positive = expected["cls"] == 1
     np.testing.assert_array_equal(np.asarray(labels.box_weight), positive.astype(np.float32))
+
+
+def test_center_region_negative_pairs_option():
+    """``negative_pairs="as_positive"`` (SiamCAR's code) labels a negative pair exactly as a positive
+    pair with the same box; the default gives it no positive. Under jit(vmap) with a traced flag."""
+    boxes = _batch_boxes(8)
+    negative = jnp.array([True, False] * 4)
+
+    def batched(negative_pairs):
+        label = functools.partial(assign.center_region, POINTS, negative_pairs=negative_pairs)
+        return jax.jit(jax.vmap(lambda g, n: label(g, negative=n)))(boxes, negative)
+
+    as_positive, default = batched("as_positive"), batched("negative")
+    positive_pairs = jax.vmap(lambda g: assign.center_region(POINTS, g))(boxes)
+    np.testing.assert_array_equal(np.asarray(as_positive.cls), np.asarray(positive_pairs.cls))
+    for field, a, b in zip(positive_pairs._fields, as_positive, positive_pairs):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-6, err_msg=field)  # jit vs eager
+    assert np.all(np.asarray(positive_pairs.cls).max(1) == 1)
+    cls = np.asarray(default.cls)
+    assert not np.any(cls[::2] == 1) and np.all(cls[::2] == 0)
+    np.testing.assert_array_equal(cls[1::2], np.asarray(positive_pairs.cls)[1::2])
+    with pytest.raises(ValueError, match="negative_pairs 'ignore'"):
+        assign.center_region(POINTS, boxes[0], negative_pairs="ignore")
 
 
 def _statistic_np(samples, gt, statistic):

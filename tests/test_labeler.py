@@ -52,6 +52,19 @@ def test_labeler_equals_the_rule_called_directly(case):
     assert np.all(np.asarray(got.cls)[1] != assign.POSITIVE)  # the negative pair has no positive
 
 
+def test_siamcar_code_preset_labels_negative_pairs_as_positive():
+    """The ``negative_pairs`` option passes the rule's check and reaches ``center_region``: with
+    SiamCAR's code preset the negative pair gets the labels of a positive pair."""
+    config = assign.PRESETS["siamcar_center_code"]
+    assert config == {"name": "center_region", "margin": 0.3, "negative_pairs": "as_positive"}
+    key, pred = jax.random.key(0), _predictions(POINTS)
+    got = jax.jit(make_labeler(config, POINTS))(BOXES, NEGATIVE, key, pred)
+    expected = jax.jit(make_labeler({"name": "center_region", "margin": 0.3}, POINTS))(BOXES, jnp.zeros(3, bool), key, pred)
+    for name, value in got._asdict().items():
+        np.testing.assert_array_equal(np.asarray(value), np.asarray(getattr(expected, name)), err_msg=name)
+    assert np.any(np.asarray(got.cls)[1] == assign.POSITIVE)
+
+
 @pytest.mark.parametrize("config,samples,message", [
     ({"name": "atss"}, POINTS, "unknown assigner 'atss'"),
     ({"name": "dla", "k": 9}, POINTS, "needs statistic"),

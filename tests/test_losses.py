@@ -170,6 +170,34 @@ def test_gradients_reach_every_output(case):
     assert all(np.isfinite(float(v)) and float(v) > 0 for v in terms.values())
 
 
+def test_initial_losses_follow_the_prior():
+    """A freshly initialised CAR head predicts foreground probability p = 0.01 everywhere, so on
+    SiamCAR's labels every classification loss starts at its value for p: cross-entropy
+    ``-0.5 log p - 0.5 log(1 - p)``, focal and QFL dominated by the positives'
+    ``(1 - p)^2 (-log p)`` (times alpha for focal); the ~600 negatives of a pair add ~p^2 p each, so a
+    negative pair (no positives) costs almost nothing."""
+    model = build({"name": "siamcar_small"})
+    rng = np.random.default_rng(0)
+    template = rng.uniform(0, 255, (2, 127, 127, 3)).astype(np.float32)
+    search = rng.uniform(0, 255, (2, 255, 255, 3)).astype(np.float32)
+    variables = jax.jit(model.init)(jax.random.key(0, impl="rbg"), template, search)
+    cls = jax.jit(model.apply)(variables, template, search)["cls"]
+    p = 0.01
+    for negative in (False, True):
+        labels = jax.vmap(lambda gt: center_region(POINTS, gt, negative=negative))(jnp.asarray(BOXES))
+        positives = int(jnp.sum(labels.cls == 1))
+        assert (positives > 0) is not negative
+        if not negative:
+            np.testing.assert_allclose(L.cross_entropy(cls, labels), -0.5 * np.log(p) - 0.5 * np.log(1 - p),
+                                       rtol=0.02)
+            np.testing.assert_allclose(L.sigmoid_focal_loss(cls, labels), 0.25 * (1 - p) ** 2 * -np.log(p),
+                                       rtol=0.05)
+            np.testing.assert_allclose(L.quality_focal_loss(cls, labels), (1 - p) ** 2 * -np.log(p), rtol=0.05)
+        else:  # summed over the negatives of the two pairs, divided by max(#pos, 1) = 1
+            assert float(L.quality_focal_loss(cls, labels)) / 2 < 0.05
+            assert float(L.sigmoid_focal_loss(cls, labels)) / 2 < 0.05
+
+
 def test_mismatched_geometry_is_rejected():
     outputs = random_outputs("siamla")
     labels = batched(CASES["fixed_iou"][2], ANCHORS, random_outputs("siamrpn"))

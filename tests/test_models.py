@@ -50,9 +50,10 @@ def test_output_shapes(name):
     assert {k: v.shape for k, v in split.items()} == expected
 
 
-def init_small(name, seed=0):
-    """A small model, its variables (initialised with the fast-compiling "rbg" key) and crops."""
-    model = build({"name": name})
+def init_small(name, seed=0, **options):
+    """A small model (factory ``options``), its variables (initialised with the fast-compiling
+    "rbg" key) and crops."""
+    model = build({"name": name, **options})
     template, search = crops(seed, 127), crops(seed + 1, 255)
     variables = jax.jit(model.init)(jax.random.key(seed, impl="rbg"), template, search)
     return model, variables, template, search
@@ -84,6 +85,38 @@ def test_split_equals_full_forward_and_layout(small_rpn):
     changed = np.argwhere(np.abs(delta) > 1e-6)
     assert set(changed[:, 1] % 5) == {3} and set(changed[:, 2]) == {0}
     assert len(np.unique(changed[:, 1])) == 625
+
+
+PRIOR = 0.01
+PRIOR_CASES = {"siamcar_small": {}, "siamla_small": {}, "siamrpn_small": {"prior": PRIOR}}
+
+
+@pytest.mark.parametrize("name", sorted(PRIOR_CASES))
+def test_initial_foreground_probability_is_the_prior(name):
+    """At initialisation the foreground probability is the prior 0.01 on average over the score
+    map, both as the softmax (cross-entropy) and as the sigmoid of ``l1 - l0`` (focal, QFL): the
+    background bias is 0, the foreground bias ``log(p / (1 - p))`` in pysot's ``k * A + a``
+    layout; the random N(0, 0.01) weights move the logits by ~0.2 at most."""
+    model, variables, template, search = init_small(name, **PRIOR_CASES[name])
+    cls = np.asarray(jax.jit(model.apply)(variables, template, search)["cls"], np.float64)
+    softmax = np.exp(cls[..., 1]) / np.exp(cls).sum(-1)
+    sigmoid = 1.0 / (1.0 + np.exp(cls[..., 0] - cls[..., 1]))
+    for probability in (softmax, sigmoid):
+        np.testing.assert_allclose(probability.mean(), PRIOR, rtol=0.25)
+        assert probability.max() < 2 * PRIOR
+    head = variables["params"]["head"]
+    bias = head["cls_logits"]["bias"] if "cls_logits" in head else head["rpn2"]["cls"]["head_3"]["bias"]
+    anchors = bias.shape[0] // 2
+    np.testing.assert_allclose(bias, np.repeat([0.0, np.log(PRIOR / (1 - PRIOR))], anchors), rtol=1e-6)
+
+
+def test_rpn_without_prior_keeps_pysots_initialisation(small_rpn):
+    """``prior`` None (the default) is pysot's initialisation: zero cls bias."""
+    _, variables, _, _ = small_rpn
+    levels = [level for level in variables["params"]["head"] if level.startswith("rpn")]
+    assert levels
+    for level in levels:
+        np.testing.assert_array_equal(variables["params"]["head"][level]["cls"]["head_3"]["bias"], 0.0)
 
 
 def test_build_from_config_dict_and_errors():

@@ -63,7 +63,12 @@ def _negative_window(anchors, gt, *, window, stride, search_size):
     return jnp.all(offset <= (window // 2) * stride + 0.5 * stride, axis=-1)
 
 
-def center_region(points, gt, *, margin=0.3, negative=False):
+NEGATIVE_PAIRS = ("negative", "as_positive")
+"""How :func:`center_region` labels a negative pair: ``"negative"`` (no positives, jaxtrack) or
+``"as_positive"`` (like a positive pair, SiamCAR's code)."""
+
+
+def center_region(points, gt, *, margin=0.3, negative=False, negative_pairs="negative"):
     """SiamCAR's rule: a point is positive iff it lies in the central part of the box.
 
     Positive iff ``l > margin * w``, ``r > margin * w``, ``t > margin * h`` and ``b > margin * h``
@@ -71,19 +76,32 @@ def center_region(points, gt, *, margin=0.3, negative=False):
     ignored or subsampled. Regression targets are ``(l, t, r, b)``; ``centerness`` is the FCOS
     centerness SiamCAR regresses and weights its IoU loss with.
 
+    A negative pair's ``gt`` is the box of the object its search crop is centred on, from another
+    video (:class:`jaxtrack.data.pairs.PairSampler`). SiamCAR's code never reads the negative flag and
+    gives that box positives like any other (``negative_pairs="as_positive"``). jaxtrack's default
+    ``"negative"`` deliberately deviates: the pair has no positives, so a distractor does not
+    teach the classifier that it is the target.
+
     Args:
       points: float32 (N, 2) xy (or (N, 4) anchors: their centres are used).
       gt: float32 (4,) xyxy box.
       margin: side margin as a fraction of w and h (may be traced).
-      negative: bool, may be traced: a negative pair has no positives.
+      negative: bool, may be traced: a negative pair.
+      negative_pairs: static, one of :data:`NEGATIVE_PAIRS`.
     Returns:
       :class:`jaxtrack.assign.Labels`; all-ignore for an invalid ``gt``.
+    Raises:
+      ValueError: unknown ``negative_pairs``.
     """
+    if negative_pairs not in NEGATIVE_PAIRS:
+        raise ValueError(f"center_region: unknown negative_pairs {negative_pairs!r}; choose one of "
+                         f"{NEGATIVE_PAIRS}")
     points, gt = lb.check_inputs(points, gt, "center_region")
     valid = bx.is_valid(gt)
     ltrb = lb.side_distances(lb.sample_centers(points), gt)
     w, h = gt[2] - gt[0], gt[3] - gt[1]
     limits = jnp.stack([margin * w, margin * h, margin * w, margin * h])
-    positive = jnp.all(ltrb > limits[None, :], axis=-1) & ~jnp.asarray(negative, bool)
+    no_positives = jnp.asarray(negative, bool) & (negative_pairs == "negative")
+    positive = jnp.all(ltrb > limits[None, :], axis=-1) & ~no_positives
     return lb.finish(valid=valid, positive=positive, negative=~positive, samples=points, gt=gt,
                      iou=lb.sample_iou(points, gt))

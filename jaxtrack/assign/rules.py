@@ -97,11 +97,14 @@ for _rule in (Rule("fixed_iou", fixed_iou, "anchors", _fixed_iou),
 PRESETS = {
     "pysot_fixed_iou": {"name": "fixed_iou", "pos_iou": 0.6, "neg_iou": 0.3, "pos_num": 16, "total_num": 64},
     "siamcar_center": {"name": "center_region", "margin": 0.3},
+    "siamcar_center_code": {"name": "center_region", "margin": 0.3, "negative_pairs": "as_positive"},
     "dla_atss_anchors": {"name": "dla", "k": 45, "statistic": "iou", "std_scale": 1.0},
     "dla_atss_points": {"name": "dla", "k": 9, "statistic": "virtual_iou", "std_scale": 1.0},
     "dla_plus": {"name": "dla", "k": 16, "statistic": "virtual_iou", "std_scale": 1.0, "keep_best": True},
 }
-"""Named label-rule settings (assigner configs): the baselines' rules as their code sets them, ATSS's
+"""Named label-rule settings (assigner configs): the baselines' rules as their code sets them
+(``siamcar_center`` gives negative pairs no positives, jaxtrack's deliberate deviation;
+``siamcar_center_code`` labels them as positive pairs, exactly as SiamCAR's code does), ATSS's
 reading of SiamDLA over anchors (k = 9 locations x 5 anchors) and points (k = 9, virtual 64 px
 anchors), and ``dla_plus``, jaxtrack's CPU setting (16 nearest points, ``keep_best`` so that no
 target is left without a positive) that the default model, the demo and the ablation train with."""

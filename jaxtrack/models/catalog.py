@@ -9,6 +9,10 @@ Output grids for 127/255 crops: 25x25 for every model except ``siamrpn_alex`` (1
 tracks with it on 287 crops, 21x21). RPN models return ``cls`` (B, S*S*5, 2), ``loc``
 (B, S*S*5, 4); CAR models ``cls`` (B, S*S, 2), ``cen`` (B, S*S), ``ltrb`` (B, S*S, 4); SiamLA
 models add ``quality`` (B, S*S). ``cls``, ``cen`` and ``quality`` are logits.
+
+Initial foreground probability: CAR heads start at 0.01 (:class:`jaxtrack.models.heads.CARHead`);
+RPN factories take ``prior``, None for pysot's initialisation (no prior) or the probability to
+start at (:class:`jaxtrack.models.heads.DepthwiseRPN`).
 """
 
 from __future__ import annotations
@@ -39,9 +43,11 @@ SMALL_PIXELS = {"pixel_mean": (127.0, 127.0, 127.0), "pixel_std": (128.0, 128.0,
 """Input scaling of the small backbone (trained from scratch): BGR, (x - 127) / 128."""
 
 
-def _rpn(backbone, *, channels, center_size, anchor_num, weighted, pixels=None):
+def _rpn(backbone, *, channels, center_size, anchor_num, weighted, prior, pixels=None):
+    """A MultiRPN head; ``prior`` None is pysot's initialisation (see :class:`DepthwiseRPN`)."""
     return SiameseModel(backbone=backbone, neck=AdjustAll(channels, center_size),
-                        head=MultiRPN(anchor_num, channels, weighted), family="siamrpn", **(pixels or {}))
+                        head=MultiRPN(anchor_num, channels, weighted, prior), family="siamrpn",
+                        **(pixels or {}))
 
 
 def _car(backbone, *, channels, center_size, num_convs, groups, quality=None, pixels=None):
@@ -52,17 +58,17 @@ def _car(backbone, *, channels, center_size, num_convs, groups, quality=None, pi
 
 
 @MODELS.register("siamrpnpp_r50")
-def siamrpnpp_r50(frozen_bn=True, channels=256, anchor_num=5, weighted=True):
+def siamrpnpp_r50(frozen_bn=True, channels=256, anchor_num=5, weighted=True, prior=None):
     """pysot's ``siamrpn_r50_l234_dwxcorr``: ResNet-50 layers 2-4, AdjustAllLayer, MultiRPN."""
     return _rpn(ResNet50Atrous(frozen_bn), channels=channels, center_size=7,
-                anchor_num=anchor_num, weighted=weighted)
+                anchor_num=anchor_num, weighted=weighted, prior=prior)
 
 
 @MODELS.register("siamrpn_alex")
-def siamrpn_alex(frozen_bn=True, width_mult=1.0, anchor_num=5, hidden=256):
+def siamrpn_alex(frozen_bn=True, width_mult=1.0, anchor_num=5, hidden=256, prior=None):
     """pysot's ``siamrpn_alex_dwxcorr``: AlexNetLegacy, no neck, one DepthwiseRPN."""
     return SiameseModel(backbone=AlexNetLegacy(width_mult, frozen_bn),
-                        head=DepthwiseRPN(anchor_num, hidden), family="siamrpn")
+                        head=DepthwiseRPN(anchor_num, hidden, prior), family="siamrpn")
 
 
 @MODELS.register("siamcar_r50")
@@ -82,10 +88,10 @@ def siamla_r50(frozen_bn=True, channels=256, num_convs=4, groups=32, quality_gri
 
 
 @MODELS.register("siamrpn_lite0")
-def siamrpn_lite0(frozen_bn=True, channels=128, anchor_num=5, weighted=True, levels=(3, 4, 5)):
+def siamrpn_lite0(frozen_bn=True, channels=128, anchor_num=5, weighted=True, levels=(3, 4, 5), prior=None):
     """CPU-sized SiamRPN++: EfficientNet-Lite0 stages 3-5 at stride 8, 8x8 template crop."""
     return _rpn(EfficientNetLite0(tuple(levels), frozen_bn), channels=channels, center_size=8,
-                anchor_num=anchor_num, weighted=weighted, pixels=TFLITE_PIXELS)
+                anchor_num=anchor_num, weighted=weighted, prior=prior, pixels=TFLITE_PIXELS)
 
 
 @MODELS.register("siamcar_lite0")
@@ -105,10 +111,10 @@ def siamla_lite0(frozen_bn=True, channels=128, num_convs=2, groups=32, levels=(3
 
 
 @MODELS.register("siamrpn_small")
-def siamrpn_small(frozen_bn=False, channels=32, anchor_num=5, weighted=True, widths=(16, 32, 64)):
+def siamrpn_small(frozen_bn=False, channels=32, anchor_num=5, weighted=True, widths=(16, 32, 64), prior=None):
     """Tiny SiamRPN++-style model on :class:`SmallNet` (tests, smoke runs)."""
     return _rpn(SmallNet(tuple(widths), frozen_bn), channels=channels, center_size=8, anchor_num=anchor_num,
-                weighted=weighted, pixels=SMALL_PIXELS)
+                weighted=weighted, prior=prior, pixels=SMALL_PIXELS)
 
 
 @MODELS.register("siamcar_small")

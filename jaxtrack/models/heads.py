@@ -7,7 +7,8 @@ tuples of NHWC maps (one per level) and returns a dict of outputs flattened in t
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, Callable
 
 import flax.linen as nn
 import jax
@@ -17,13 +18,30 @@ from jaxtrack.assign.geometry import point_grid
 from jaxtrack.models.layers import batch_norm, kaiming_out, pads, xcorr_depthwise
 
 
+def foreground_bias(prior):
+    """Bias initialiser of 2A two-way cls logits in pysot's channel layout ``k * A + a``
+    (k = background, foreground; A = 1 for SiamCAR's head): 0 on the background logits,
+    ``log(p / (1 - p))`` on the foreground ones, so that with near-zero weights the foreground
+    probability is ``p`` both as ``softmax(l)[1]`` (cross-entropy) and as ``sigmoid(l1 - l0)``
+    (focal, quality focal loss; :func:`jaxtrack.models.losses.foreground_logit`)."""
+    logits = jnp.array([0.0, math.log(prior / (1.0 - prior))])
+
+    def init(key, shape, dtype=jnp.float32):
+        return jnp.repeat(logits, shape[-1] // 2).astype(dtype)
+
+    return init
+
+
 class DepthwiseXCorr(nn.Module):
     """pysot's ``DepthwiseXCorr``: 3x3 conv+BN+ReLU on each input (no padding), depthwise
-    cross-correlation, then 1x1 conv+BN+ReLU and a 1x1 conv (with bias) to ``out_channels``."""
+    cross-correlation, then 1x1 conv+BN+ReLU and a 1x1 conv (with bias) to ``out_channels``,
+    initialised with ``out_kernel_init`` / ``out_bias_init`` (pysot: He-normal over fan-out, 0)."""
 
     hidden: int
     out_channels: int
     kernel_size: int = 3
+    out_kernel_init: Callable = kaiming_out
+    out_bias_init: Callable = nn.initializers.zeros
 
     @nn.compact
     def __call__(self, template, search, train=False):
@@ -37,7 +55,8 @@ class DepthwiseXCorr(nn.Module):
         feature = nn.Conv(self.hidden, (1, 1), use_bias=False, kernel_init=kaiming_out,
                           name="head_0")(feature)
         feature = nn.relu(batch_norm("head_1", train=train)(feature))
-        return nn.Conv(self.out_channels, (1, 1), kernel_init=kaiming_out, name="head_3")(feature)
+        return nn.Conv(self.out_channels, (1, 1), kernel_init=self.out_kernel_init,
+                       bias_init=self.out_bias_init, name="head_3")(feature)
 
 
 def anchor_major(maps, channels, anchor_num):
@@ -52,17 +71,30 @@ def rpn_outputs(cls, loc, anchor_num):
     return {"cls": anchor_major(cls, 2, anchor_num), "loc": anchor_major(loc, 4, anchor_num)}
 
 
+def rpn_cls_init(prior):
+    """Initialisers of the cls branch's last conv: pysot's (He-normal, bias 0: foreground
+    probability 0.5 on average, spread by the random logits) for ``prior`` None; otherwise
+    RetinaNet's, N(0, 0.01) weights and :func:`foreground_bias`, so that every anchor starts at
+    foreground probability ``prior``."""
+    if prior is None:
+        return {}
+    return {"out_kernel_init": nn.initializers.normal(0.01),
+            "out_bias_init": foreground_bias(prior)}
+
+
 class DepthwiseRPN(nn.Module):
     """pysot's ``DepthwiseRPN`` on one level: a ``cls`` branch (2A channels, logits
     ``k * A + a`` with k = background, foreground) and a ``loc`` branch (4A channels,
     ``coord * A + a``). As a head it returns ``cls`` (B, S*S*A, 2) logits and ``loc``
-    (B, S*S*A, 4) pysot deltas."""
+    (B, S*S*A, 4) pysot deltas. ``prior``: None for pysot's initialisation, or the initial
+    foreground probability (:func:`rpn_cls_init`; parameters are the same either way)."""
 
     anchor_num: int = 5
     hidden: int = 256
+    prior: float | None = None
 
     def setup(self):
-        self.cls = DepthwiseXCorr(self.hidden, 2 * self.anchor_num)
+        self.cls = DepthwiseXCorr(self.hidden, 2 * self.anchor_num, **rpn_cls_init(self.prior))
         self.loc = DepthwiseXCorr(self.hidden, 4 * self.anchor_num)
 
     def maps(self, template, search, train=False):
@@ -77,17 +109,19 @@ class DepthwiseRPN(nn.Module):
 class MultiRPN(nn.Module):
     """pysot's ``MultiRPN``: a :class:`DepthwiseRPN` per level (``rpn2``, ``rpn3``, ...), averaged,
     weighted by ``softmax(cls_weight)`` / ``softmax(loc_weight)`` (learnable, ones at start) when
-    ``weighted``. Returns the same outputs as :class:`DepthwiseRPN`."""
+    ``weighted``. Returns the same outputs as :class:`DepthwiseRPN`; ``prior`` is passed to every
+    level (the weights sum to 1, so the average starts at the same foreground bias)."""
 
     anchor_num: int = 5
     hidden: int = 256
     weighted: bool = True
+    prior: float | None = None
 
     @nn.compact
     def __call__(self, template_features, search_features, search_size=None, train=False):
         cls_maps, loc_maps = [], []
         for level, (z, x) in enumerate(zip(template_features, search_features)):
-            rpn = DepthwiseRPN(self.anchor_num, self.hidden, name=f"rpn{level + 2}")
+            rpn = DepthwiseRPN(self.anchor_num, self.hidden, self.prior, name=f"rpn{level + 2}")
             cls, loc = rpn.maps(z, x, train)
             cls_maps.append(cls)
             loc_maps.append(loc)
@@ -108,7 +142,12 @@ class CARHead(nn.Module):
     ``ConvTranspose2d(768, 256, 1)``, the same map as a 1x1 conv), then two towers of
     ``num_convs`` x [3x3 conv, GroupNorm(``groups``), ReLU]; ``cls_logits`` (2) and
     ``centerness`` (1) 3x3 convs on the cls tower, ``bbox_pred`` (4) 3x3 conv on the box tower,
-    exponentiated. Initialised as SiamCAR: convs N(0, 0.01), bias 0, cls bias for prior 0.01.
+    exponentiated. Initialised as SiamCAR: convs N(0, 0.01), bias 0, except the ``cls_logits``
+    bias (:func:`foreground_bias`): 0 for background, ``log(p / (1 - p))`` for foreground, so the
+    foreground probability starts at ``prior`` p for every loss (cross-entropy on the softmax,
+    focal and quality focal loss on ``sigmoid(l1 - l0)``). SiamCAR's code sets both biases to
+    ``-log((1 - p) / p)``, which cancels in the softmax and in ``l1 - l0`` (probability 0.5 at
+    start); jaxtrack deliberately deviates. Converted SiamCAR weights overwrite the initialisation.
 
     Returns ``cls`` (B, S*S, 2) logits, ``cen`` (B, S*S) centerness logits and ``ltrb``
     (B, S*S, 4) distances from the point to the box sides in search-crop pixels (SiamCAR uses
@@ -139,8 +178,7 @@ class CARHead(nn.Module):
             return x
 
         cls_tower, box_tower = tower(fused, "cls_tower"), tower(fused, "bbox_tower")
-        prior_bias = nn.initializers.constant(-jnp.log((1.0 - self.prior) / self.prior))
-        cls = nn.Conv(2, (3, 3), padding=pads(1), kernel_init=init, bias_init=prior_bias,
+        cls = nn.Conv(2, (3, 3), padding=pads(1), kernel_init=init, bias_init=foreground_bias(self.prior),
                       name="cls_logits")(cls_tower)
         cen = nn.Conv(1, (3, 3), padding=pads(1), kernel_init=init, name="centerness")(cls_tower)
         ltrb = jnp.exp(nn.Conv(4, (3, 3), padding=pads(1), kernel_init=init,
