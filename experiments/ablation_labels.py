@@ -49,7 +49,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from jaxtrack import models
-from jaxtrack.assign.rules import PRESETS
+from jaxtrack.assign.rules import preset
 from jaxtrack.data.pairs import PairSampler, Source
 from jaxtrack.data.readers import open_dataset, open_mixed
 from jaxtrack.data.synthetic import make_synthetic
@@ -81,18 +81,24 @@ class RuleSpec:
     exponents: tuple = (None,)  # SiamLA's quality exponent values tried on validation
 
 
-def rules(size):
-    """The compared rules for a budget ``size`` (the smoke size uses the small backbone)."""
+def rules(size, steps):
+    """The compared rules for a budget ``size`` (the smoke size uses the small backbone); LADL's
+    targets move from 1 to the predicted IoU over the first half of the ``steps`` (fixed in
+    advance, not chosen)."""
     car, la = ("siamcar_lite0", "siamla_lite0") if size != "smoke" else ("siamcar_small", "siamla_small")
     qfl = {"name": "siamcar", "cls_loss": "qfl"}
     main = 3 if size != "smoke" else 2
+
+    def ladl(name):
+        return {**preset(name, "points"), "warmup_steps": max(1, steps // 2)}
+
     return {
-        "center_region": RuleSpec(car, PRESETS["siamcar_center"], {"name": "siamcar"}, main),
-        "dla_atss": RuleSpec(car, PRESETS["dla_atss_points"], {"name": "siamcar"}, main),
-        "dla_plus": RuleSpec(car, PRESETS["dla_plus"], {"name": "siamcar"}, main),
-        "siamla": RuleSpec(la, PRESETS["siamla_ladl_lals"], {"name": "siamla"}, main, exponents=(0.5, 1.0)),
-        "ladl": RuleSpec(car, PRESETS["siamla_ladl"], qfl, 1),
-        "ladl_lals": RuleSpec(car, PRESETS["siamla_ladl_lals"], qfl, 1),
+        "center_region": RuleSpec(car, preset("siamcar_center", "points"), {"name": "siamcar"}, main),
+        "dla_atss": RuleSpec(car, preset("dla_atss", "points"), {"name": "siamcar"}, main),
+        "dla_plus": RuleSpec(car, preset("dla_plus", "points"), {"name": "siamcar"}, main),
+        "siamla": RuleSpec(la, ladl("siamla_ladl_lals"), {"name": "siamla"}, main, exponents=(0.5, 1.0)),
+        "ladl": RuleSpec(car, ladl("siamla_ladl"), qfl, 1),
+        "ladl_lals": RuleSpec(car, ladl("siamla_ladl_lals"), qfl, 1),
     }
 
 
@@ -147,7 +153,8 @@ class Protocol:
 
     def __init__(self, workdir, size, shared):
         self.workdir = pathlib.Path(workdir)
-        self.size, self.budget, self.rules = size, BUDGETS[size], rules(size)
+        self.size, self.budget = size, BUDGETS[size]
+        self.rules = rules(size, self.budget.steps)
         self.shared = pathlib.Path(shared)
         self.report = self.workdir / "report"
         self.times_path = self.report / "times.json"

@@ -23,8 +23,8 @@
 # | `fixed_iou` (SiamRPN++) | 3125 anchors, 5 per location | IoU > 0.6 positive, < 0.3 negative, the rest ignored; a random subset of at most 16 positives and 48 negatives is kept | exact (pysot) |
 # | `center_region` (SiamCAR) | 625 points | positive iff the point lies in the central 0.4w x 0.4h of the box; every other point negative | exact (SiamCAR) |
 # | `dla` (SiamDLA) | anchors or points | the k samples nearest the target centre are candidates; a candidate whose statistic is >= mean + std_scale x std of the candidates' statistic, with its centre inside the box, is positive | published rule (= ATSS); **which statistic points use is a reconstruction** |
-# | `ladl` (SiamLA) | points | positives by DLA over the IoU of the boxes the model predicts; a positive's target is that IoU instead of 1 | **reconstruction** |
-# | `lals` (SiamLA) | any | label smoothing by localization quality: soft' = (1 - eps) soft + eps q, q = IoU or centreness | **reconstruction** |
+# | `ladl` (SiamLA) | points | positives by geometric DLA (16 nearest, virtual-anchor IoU, best kept); a positive's target ramps from 1 to the IoU of its predicted box during training | **reconstruction** |
+# | `lals` (SiamLA) | any | label smoothing by localization quality: soft' = (1 - eps) soft + eps q, q = centreness (default) or IoU | **reconstruction** |
 #
 # Only the two papers' abstracts are public. *Reconstruction* marks the project's own reading;
 # each choice is a keyword argument, and `jaxtrack study` compares the alternatives over 10,000

@@ -11,6 +11,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from jaxtrack import assign
+from jaxtrack import boxes as bx
+from jaxtrack.assign import label_study
+from jaxtrack.assign import labels as lb
 from reference import numpy_assign as ref
 
 ANCHORS = assign.anchor_grid()
@@ -239,6 +242,7 @@ ALL_ASSIGNERS = {
                                                pred_boxes=_pred_boxes(gt, key)),
     "ladl": lambda gt, key: assign.ladl(POINTS, gt, _pred_boxes(gt, key)),
     "ladl_lals": lambda gt, key: assign.lals(assign.ladl(POINTS, gt, _pred_boxes(gt, key)), eps=0.2),
+    "ladl_midway": lambda gt, key: assign.ladl(POINTS, gt, _pred_boxes(gt, key), step=jnp.int32(500)),
 }
 
 
@@ -344,12 +348,11 @@ def test_hyperparameter_sweep_in_one_compiled_call():
 def test_ladl_targets_are_predicted_iou_without_gradient():
     gt = jnp.array([100.0, 90.0, 170.0, 160.0])
     pred = _pred_boxes(gt, jax.random.key(2))
-    labels = assign.ladl(POINTS, gt, pred, positives="center_region")
+    labels = assign.ladl(POINTS, gt, pred, positives="center_region", iou_weight=1.0, quality_floor=0.0)
     positive = np.asarray(labels.cls) == 1
-    from jaxtrack import boxes as bx
     np.testing.assert_allclose(np.asarray(labels.soft)[positive], np.asarray(bx.iou(pred, gt[None]))[positive], rtol=1e-6)
     assert np.all(np.asarray(labels.soft)[~positive] == 0)
-    grad = jax.grad(lambda p: assign.ladl(POINTS, gt, p).soft.sum())(pred)
+    grad = jax.grad(lambda p: assign.ladl(POINTS, gt, p, iou_weight=1.0, quality_floor=0.0).soft.sum())(pred)
     assert np.all(np.asarray(grad) == 0)
     with pytest.raises(ValueError, match="positives rule"):
         assign.ladl(POINTS, gt, pred, positives="topk")
@@ -392,3 +395,80 @@ def test_decode_inverts_regression_targets():
         np.testing.assert_allclose(decoded, np.broadcast_to(gt, decoded.shape), atol=1e-3)
     batched = assign.decode(jnp.asarray(POINTS), jnp.ones((3, 625, 4)))
     assert batched.shape == (3, 625, 4)
+
+
+def _study_population(n=1000, seed=0):
+    """Boxes as ``jaxtrack study`` draws them: targets in pysot's search crops, scale changes x0.5-2."""
+    rng = np.random.default_rng(seed)
+    return jnp.asarray(label_study.search_crop_boxes(label_study.synthetic_frame_boxes(n, rng), rng))
+
+
+def _untrained_predictions(boxes, key):
+    """(B, 625, 4) boxes 'predicted' by an untrained head: random (l, t, r, b) of 4-100 px."""
+    ltrb = jnp.exp(jax.random.uniform(key, (boxes.shape[0], POINTS.shape[0], 4), minval=np.log(4), maxval=np.log(100)))
+    return assign.decode(jnp.asarray(POINTS), ltrb)
+
+
+def _positives(fn, boxes, pred):
+    return np.asarray(jax.jit(jax.vmap(lambda g, p: jnp.sum(fn(g, p).cls == assign.POSITIVE)))(boxes, pred))
+
+
+def test_ladl_gives_every_study_target_a_positive_and_no_fewer_than_dla():
+    boxes = _study_population()
+    pred = _untrained_predictions(boxes, jax.random.key(0))
+    ladl = _positives(lambda g, p: assign.ladl(POINTS, g, p), boxes, pred)
+    dla = _positives(lambda g, p: assign.dla(POINTS, g, k=16, statistic="virtual_iou", keep_best=True), boxes, pred)
+    assert ladl.min() >= 1
+    assert np.all(ladl >= dla)
+
+
+def test_ladl_warms_up_from_one_to_the_floored_predicted_iou():
+    gt = jnp.array([100.0, 90.0, 170.0, 160.0])
+    pred = _pred_boxes(gt, jax.random.key(2)) * jnp.array([1.0, 1.0, 1.05, 1.0])  # some IoUs below the floor
+    quality = np.maximum(np.asarray(bx.iou(pred, gt[None])), 0.3)
+    at = jax.jit(lambda step: assign.ladl(POINTS, gt, pred, step=step, warmup_steps=100, quality_floor=0.3))
+    positive = np.asarray(at(0).cls) == assign.POSITIVE
+    assert positive.sum() > 1 and (quality[positive] < 1).all()
+    np.testing.assert_array_equal(np.asarray(at(0).soft)[positive], 1.0)
+    np.testing.assert_allclose(np.asarray(at(25).soft)[positive], 0.75 + 0.25 * quality[positive], rtol=1e-6)
+    for step in (100, 10_000):
+        np.testing.assert_allclose(np.asarray(at(step).soft)[positive], quality[positive], rtol=1e-6)
+    for step in (0, 25, 100):  # the positives and the rest do not move with the ramp
+        np.testing.assert_array_equal(np.asarray(at(step).cls), np.asarray(at(0).cls))
+        assert np.all(np.asarray(at(step).soft)[~positive] == 0)
+    fixed = assign.ladl(POINTS, gt, pred, step=0, iou_weight=0.5, quality_floor=0.3)
+    np.testing.assert_allclose(np.asarray(fixed.soft)[positive], 0.5 + 0.5 * quality[positive], rtol=1e-6)
+    no_ramp = assign.ladl(POINTS, gt, pred, step=0, warmup_steps=0, quality_floor=0.3)
+    np.testing.assert_allclose(np.asarray(no_ramp.soft)[positive], quality[positive], rtol=1e-6)
+
+
+def test_ladl_ignores_unselected_candidates_inside_the_box():
+    gt = jnp.array([96.0, 100.0, 176.0, 150.0])
+    pred = _pred_boxes(gt, jax.random.key(4))
+    labels = assign.ladl(POINTS, gt, pred, k=16)
+    plain = assign.dla(POINTS, gt, k=16, statistic="virtual_iou", keep_best=True)
+    d2 = np.sum((np.asarray(POINTS) - np.asarray(bx.center(gt))) ** 2, -1)
+    nearest = np.zeros(len(d2), bool)
+    nearest[np.argsort(d2, kind="stable")[:16]] = True
+    inside = np.all(np.asarray(lb.side_distances(jnp.asarray(POINTS), gt)) > 0, -1)
+    positive = np.asarray(plain.cls) == assign.POSITIVE
+    near_miss = nearest & inside & ~positive
+    assert near_miss.sum() > 0
+    expected = np.where(near_miss, assign.IGNORE, np.asarray(plain.cls))
+    np.testing.assert_array_equal(np.asarray(labels.cls), expected)
+    assert np.all(np.asarray(labels.soft)[near_miss] == 0)
+    np.testing.assert_array_equal(np.asarray(labels.box_weight), np.asarray(plain.box_weight))  # same positives
+    kept = assign.ladl(POINTS, gt, pred, k=16, ignore_inside=False)
+    np.testing.assert_array_equal(np.asarray(kept.cls), np.asarray(plain.cls))
+    negative_pair = assign.ladl(POINTS, gt, pred, k=16, negative=True)
+    assert np.all(np.asarray(negative_pair.cls) == assign.NEGATIVE)
+
+
+def test_lals_changes_ladl_targets_at_the_positives():
+    boxes = _study_population(200)
+    pred = _untrained_predictions(boxes, jax.random.key(1))
+    ladl = jax.jit(jax.vmap(lambda g, p: assign.ladl(POINTS, g, p, step=10_000)))(boxes, pred)
+    smoothed = jax.jit(jax.vmap(lambda labels: assign.lals(labels, eps=0.1)))(ladl)
+    positive = np.asarray(ladl.cls) == assign.POSITIVE
+    change = np.abs(np.asarray(smoothed.soft) - np.asarray(ladl.soft))[positive]
+    assert (change > 1e-3).mean() > 0.9 and change.mean() > 0.01

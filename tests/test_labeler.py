@@ -6,12 +6,16 @@ import numpy as np
 import pytest
 
 from jaxtrack import assign
+from jaxtrack.assign import label_study
 from jaxtrack.errors import JaxtrackError
+from jaxtrack.models import FAMILIES
+from jaxtrack.models.losses import quality_focal_loss
 from jaxtrack.train.labeler import make_labeler
 
 ANCHORS, POINTS = jnp.asarray(assign.anchor_grid()), jnp.asarray(assign.point_grid())
 BOXES = jnp.array([[100.0, 96.0, 164.0, 150.0], [80.0, 110.0, 170.0, 140.0], [120.0, 120.0, 131.0, 160.0]])
 NEGATIVE = jnp.array([False, True, False])
+STEP = 400  # the training step the labeller is called at (LADL's ramp: w = 0.4)
 
 
 def _predictions(samples):
@@ -34,8 +38,10 @@ CASES = {  # config -> the direct call it stands for, for one box
                        lambda gt, neg, key, pred: assign.dla(ANCHORS, gt, k=45, statistic="iou", pos_num=4, key=key,
                                                              negative=neg)),
     "ladl_lals": ({"name": "ladl", "k": 16, "lals": {"eps": 0.2, "measure": "centerness"}}, POINTS,
-                  lambda gt, neg, key, pred: assign.lals(assign.ladl(POINTS, gt, pred, k=16, negative=neg), eps=0.2,
-                                                         measure="centerness")),
+                  lambda gt, neg, key, pred: assign.lals(assign.ladl(POINTS, gt, pred, k=16, step=STEP, negative=neg),
+                                                         eps=0.2, measure="centerness")),
+    "siamla_preset": (assign.preset("siamla_ladl_lals", POINTS), POINTS,
+                      lambda gt, neg, key, pred: assign.lals(assign.ladl(POINTS, gt, pred, step=STEP, negative=neg))),
 }
 
 
@@ -44,7 +50,7 @@ def test_labeler_equals_the_rule_called_directly(case):
     config, samples, direct = CASES[case]
     key = jax.random.key(3)
     pred = _predictions(samples)
-    got = jax.jit(make_labeler(config, samples))(BOXES, NEGATIVE, key, pred)
+    got = jax.jit(make_labeler(config, samples))(BOXES, NEGATIVE, key, pred, jnp.int32(STEP))
     keys = jax.random.split(key, 3)
     expected = jax.vmap(direct)(BOXES, NEGATIVE, keys, pred)
     for name, value in got._asdict().items():
@@ -87,3 +93,77 @@ def test_every_registered_rule_takes_the_uniform_signature():
         labels = rule(samples, gt, key=jax.random.key(0), negative=False, pred_boxes=_predictions(samples)[0],
                       **options)
         assert labels.cls.shape == (samples.shape[0],) and int(jnp.sum(labels.cls == assign.POSITIVE)) > 0, name
+
+
+def test_labeler_step_defaults_to_zero_and_is_ignored_by_rules_without_a_schedule():
+    key, pred = jax.random.key(0), _predictions(POINTS)
+    ladl = make_labeler({"name": "ladl"}, POINTS)
+    positive = np.asarray(ladl(BOXES, NEGATIVE, key, pred).cls) == assign.POSITIVE
+    np.testing.assert_array_equal(np.asarray(ladl(BOXES, NEGATIVE, key, pred).soft)[positive], 1.0)  # w = 0
+    assert np.any(np.asarray(ladl(BOXES, NEGATIVE, key, pred, 10_000).soft)[positive] < 1)
+    dla = jax.jit(make_labeler(assign.preset("dla_plus", POINTS), POINTS))
+    for a, b in zip(dla(BOXES, NEGATIVE, key, pred, jnp.int32(0)), dla(BOXES, NEGATIVE, key, pred, jnp.int32(999))):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.parametrize("measure", ["centerness", "pred_iou"])
+def test_no_gradient_flows_through_the_labels_to_the_predicted_boxes(measure):
+    config = {**assign.preset("siamla_ladl", POINTS), "lals": {"eps": 0.1, "measure": measure}}
+    labeler = make_labeler(config, POINTS)
+    logits = jnp.zeros((3, POINTS.shape[0], 2))
+
+    def loss(pred):
+        labels = labeler(BOXES, NEGATIVE, jax.random.key(0), pred, jnp.int32(10_000))
+        return quality_focal_loss(logits, labels) + jnp.sum(labels.soft) + jnp.sum(labels.box_weight)
+
+    grad = jax.grad(loss)(_predictions(POINTS))
+    assert np.all(np.asarray(grad) == 0)
+
+
+def _study_population(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    return jnp.asarray(label_study.search_crop_boxes(label_study.synthetic_frame_boxes(n, rng), rng))
+
+
+def test_every_preset_resolves_and_labels_the_study_population_under_jit():
+    boxes = _study_population()
+    negative = jnp.zeros(len(boxes), bool)
+    key = jax.random.key(0)
+    without_positive = {}
+    for name in assign.PRESETS:
+        for geometry, samples in (("anchors", ANCHORS), ("points", POINTS)):
+            try:
+                config = assign.preset(name, geometry)
+            except JaxtrackError:
+                continue
+            pred = jnp.broadcast_to(_predictions(samples)[0], (len(boxes), samples.shape[0], 4))
+            labels = jax.jit(make_labeler(config, samples))(boxes, negative, key, pred, jnp.int32(0))
+            assert labels.cls.shape == (len(boxes), samples.shape[0]), name
+            assert all(np.all(np.isfinite(np.asarray(v))) for v in labels), name
+            counts = np.asarray(jnp.sum(labels.cls == assign.POSITIVE, axis=-1))
+            without_positive[name, geometry] = float((counts == 0).mean())
+    assert set(without_positive) == {
+        ("pysot_fixed_iou", "anchors"), ("siamcar_center", "points"), ("dla_atss", "anchors"), ("dla_atss", "points"),
+        ("dla_atss_banded", "anchors"), ("dla_plus", "anchors"), ("dla_plus", "points"), ("siamla_ladl", "points"),
+        ("siamla_ladl_lals", "points")}
+    assert without_positive["dla_atss", "points"] > 0.2  # ATSS's k = 9 leaves small targets without a positive
+    assert without_positive["dla_plus", "points"] == 0
+    assert without_positive["siamla_ladl", "points"] == without_positive["siamla_ladl_lals", "points"] == 0
+
+
+def test_presets_resolve_by_sample_kind_or_family():
+    assert assign.preset("dla_atss", FAMILIES.get("siamrpn")) == assign.preset("dla_atss", ANCHORS) == {
+        "name": "dla", "k": 45, "statistic": "iou", "std_scale": 1.0}
+    assert assign.preset("dla_atss", FAMILIES.get("siamcar"))["k"] == 9
+    assert assign.preset("dla_atss_banded", "anchors")["neg_iou"] == 0.3
+    assert dict(FAMILIES.get("siamla").assigner) == assign.preset("siamla_ladl_lals", "points")
+    assert "keep_best" not in assign.preset("dla_atss", "points")
+    resolved = assign.preset("siamla_ladl_lals", POINTS)
+    resolved["lals"]["eps"] = 0.5  # a fresh copy: the table is not changed
+    assert assign.PRESETS["siamla_ladl_lals"]["points"]["lals"]["eps"] == 0.1
+    for name, geometry, message in (("atss", "points", "unknown label preset"),
+                                    ("dla_atss_banded", "points", "defined for anchors, not points"),
+                                    ("siamcar_center", "anchors", "assigns over points"),
+                                    ("dla_atss", "cells", "unknown sample kind")):
+        with pytest.raises(JaxtrackError, match=message):
+            assign.preset(name, geometry)

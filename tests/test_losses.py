@@ -102,6 +102,20 @@ def test_focal_and_quality_focal_losses():
     np.testing.assert_allclose(L.quality_focal_loss(CLS, labels), qfl[valid].sum() / 2, rtol=1e-5)
 
 
+def test_quality_focal_loss_skips_ignored_samples_and_pools_positives_over_the_batch():
+    cls = np.stack([CLS[0], CLS[0][::-1]])
+    labels = labels_of(cls=[[1, 0, -1, 0, 1], [-1, -1, 0, 1, 0]], soft=[[0.7, 0, 0, 0.2, 0.9], [0, 0, 0.1, 0.8, 0]])
+    z = cls[..., 1].astype(np.float64) - cls[..., 0]
+    p = 1.0 / (1.0 + np.exp(-z))
+    y = np.asarray(labels.soft, np.float64)
+    qfl = -np.abs(y - p) ** 2 * ((1 - y) * np.log(1 - p) + y * np.log(p))
+    valid = np.asarray(labels.cls) >= 0
+    np.testing.assert_allclose(L.quality_focal_loss(cls, labels), qfl[valid].sum() / 3, rtol=1e-5)
+    moved = cls.copy()
+    moved[~valid] = [-5.0, 5.0]  # ignored samples may predict anything
+    np.testing.assert_allclose(L.quality_focal_loss(moved, labels), L.quality_focal_loss(cls, labels), rtol=1e-6)
+
+
 def test_quality_map_loss_targets_the_predicted_iou():
     pred = np.array([[[10, 10, 10, 10], [5, 5, 5, 5], [2, 2, 2, 2]]], np.float32)
     target = np.array([[[10, 10, 10, 10], [10, 10, 10, 10], [-1, 3, 3, 3]]], np.float32)

@@ -288,3 +288,14 @@ def test_factory_follows_the_model_family(small_car):
     tracker = siamese.siamese_factory(*small_car)()
     with pytest.raises(JaxtrackError, match="positive size"):
         tracker.init(np.zeros((50, 50, 3), np.uint8), np.array([10.0, 10.0, 10.0, 20.0]))
+
+
+def test_hyperparameter_sets_take_overrides():
+    name, hp = hyper.select("siamla", "got10k,quality_exponent=0.5")
+    assert name == "got10k,quality_exponent=0.5"
+    assert hp == hyper.SETS["siamla"]["got10k"]._replace(quality_exponent=0.5)
+    assert hyper.select("siamla", "otb")[1].quality_exponent == 1.0
+    assert hyper.search_size("siamrpn", "alex,lr=0.3") == 287 and hyper.search_size("siamrpn", "vot") == 255
+    for name, message in (("otb,exponent=2", "fields are"), ("otb,lr=fast", "not a number"), ("vot,lr=1", "unknown")):
+        with pytest.raises(JaxtrackError, match=message):
+            hyper.select("siamla", name)

@@ -193,9 +193,12 @@ def test_non_finite_loss_stops_with_the_step_named(tmp_path):
 
 def test_experiments_spell_out_the_named_rule_presets():
     """The experiment files state their label rules in full; those equal the named presets the demo uses."""
-    from jaxtrack.assign import PRESETS
+    from jaxtrack.assign import preset
 
-    expected = {"siamrpnpp_r50": "pysot_fixed_iou", "siamcar_r50": "siamcar_center",
-                "dla_siamrpnpp_r50": "dla_atss_anchors", "dla_siamcar_r50": "dla_atss_points", "cpu_default": "dla_plus"}
-    for name, preset in expected.items():
-        assert load_config(EXPERIMENTS / f"{name}.py").assigner.to_dict() == PRESETS[preset], name
+    expected = {"siamrpnpp_r50": ("pysot_fixed_iou", "anchors"), "siamcar_r50": ("siamcar_center", "points"),
+                "dla_siamrpnpp_r50": ("dla_atss", "anchors"), "dla_siamcar_r50": ("dla_atss", "points"),
+                "dla_banded_siamrpnpp_r50": ("dla_atss_banded", "anchors"), "cpu_default": ("dla_plus", "points")}
+    for name, (rule, geometry) in expected.items():
+        assert load_config(EXPERIMENTS / f"{name}.py").assigner.to_dict() == preset(rule, geometry), name
+    siamla = load_config(EXPERIMENTS / "siamla_r50.py").assigner.to_dict()  # the preset over the LR warm-up
+    assert siamla == {**preset("siamla_ladl_lals", "points"), "warmup_steps": 5 * 6250}

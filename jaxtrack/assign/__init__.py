@@ -11,11 +11,11 @@ from jaxtrack.assign.dla import STATISTICS, dla
 from jaxtrack.assign.fixed import center_region, fixed_iou
 from jaxtrack.assign.geometry import anchor_grid, base_anchor_sizes, point_grid
 from jaxtrack.assign.labels import IGNORE, NEGATIVE, POSITIVE, Labels, decode, subsample
-from jaxtrack.assign.rules import ASSIGNERS, PRESETS, Rule
+from jaxtrack.assign.rules import ASSIGNERS, PRESETS, Rule, geometry_of, preset
 from jaxtrack.assign.siamla import ladl, lals
 
 __all__ = [
     "ASSIGNERS", "IGNORE", "Labels", "NEGATIVE", "POSITIVE", "PRESETS", "Rule", "STATISTICS", "anchor_grid",
-    "base_anchor_sizes", "center_region", "decode", "dla", "fixed_iou", "ladl", "lals", "point_grid",
-    "subsample",
+    "base_anchor_sizes", "center_region", "decode", "dla", "fixed_iou", "geometry_of", "ladl", "lals",
+    "point_grid", "preset", "subsample",
 ]

@@ -35,7 +35,8 @@ def configure(parser):
     parser.add_argument("--workdir", default="results", help="output folder (default: results)")
     parser.add_argument("--json", metavar="OUT", help="write speeds and scores of every tracker to this file")
     parser.add_argument("--hyper", help="hyperparameter set of the Siamese trackers (default: the "
-                        "benchmark's, e.g. SiamCAR's otb/got10k/uav123/lasot sets)")
+                        "benchmark's, e.g. SiamCAR's otb/got10k/uav123/lasot sets), optionally with overrides, "
+                        "e.g. got10k,quality_exponent=0.5")
     parser.add_argument("--processes", type=int, default=1, help="track in this many processes")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 

@@ -5,13 +5,13 @@ maps that name to a :class:`Family`, which decides, in one place, the sample gri
 assigned over, which output carries the box regression, the default loss preset and label rule,
 and (by the same name) the tracker's post-processing in :mod:`jaxtrack.track.postprocess`.
 
-===========  ============  ===========  =================  ==========================
+===========  ============  ===========  =================  ===================================================
 family       samples       regression   default objective  default label rule
-===========  ============  ===========  =================  ==========================
+===========  ============  ===========  =================  ===================================================
 ``siamrpn``  5 anchors     ``loc``      pysot (CE + L1)    pysot's fixed IoU
 ``siamcar``  points        ``ltrb``     SiamCAR (1/3/1)    SiamCAR's centre region
-``siamla``   points        ``ltrb``     SiamLA (QFL, ...)  LADL + LALS (reconstruction)
-===========  ============  ===========  =================  ==========================
+``siamla``   points        ``ltrb``     SiamLA (QFL, ...)  LADL + LALS, ``siamla_ladl_lals`` (reconstruction)
+===========  ============  ===========  =================  ===================================================
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import math
 from types import MappingProxyType
 
 from jaxtrack.assign.geometry import anchor_grid, point_grid
+from jaxtrack.assign.rules import preset
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.registry import Registry
 
@@ -71,9 +72,8 @@ FAMILIES = Registry("model family")
 for _family in (
     Family("siamrpn", 5, "loc", ("cls", "loc"), "siamrpn", MappingProxyType({"name": "fixed_iou"})),
     Family("siamcar", 0, "ltrb", ("cls", "loc", "cen"), "siamcar", MappingProxyType({"name": "center_region"})),
-    Family("siamla", 0, "ltrb", ("cls", "loc", "cen", "quality"), "siamla", MappingProxyType({
-        "name": "ladl", "k": 16, "statistic": "pred_iou", "quality_floor": 0.1,
-        "lals": {"eps": 0.1, "measure": "pred_iou"}})),
+    Family("siamla", 0, "ltrb", ("cls", "loc", "cen", "quality"), "siamla",
+           MappingProxyType(preset("siamla_ladl_lals", "points"))),
 ):
     FAMILIES.register(_family.name)(_family)
 

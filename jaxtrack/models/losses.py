@@ -102,7 +102,8 @@ def sigmoid_focal_loss(cls_logits, labels, *, alpha=0.25, gamma=2.0):
 def quality_focal_loss(cls_logits, labels, *, beta=2.0):
     """GFL's quality focal loss with soft targets ``y = labels.soft`` (DLA, LADL, LALS):
     ``-|y - p|^beta [(1 - y) log(1 - p) + y log p]`` with ``p = sigmoid(foreground logit)``,
-    summed over non-ignored samples / max(#pos, 1)."""
+    summed over non-ignored samples (``cls`` -1 contributes nothing) / max(#pos, 1), #pos the
+    positives (``cls`` 1) of the whole batch, as GFL normalises."""
     logits = foreground_logit(cls_logits)
     prob = jax.nn.sigmoid(logits)
     loss = jnp.abs(labels.soft - prob) ** beta * binary_cross_entropy(logits, labels.soft)
@@ -181,8 +182,8 @@ OBJECTIVES = {
     "siamla": {"cls_loss": "qfl", "weights": {"cls": 1.0, "loc": 3.0, "cen": 1.0, "quality": 1.0}},
 }
 """Named presets, one per family: pysot's SiamRPN++ (cls 1.0, loc 1.2), SiamCAR (1/3/1), and
-SiamLA's reconstruction (quality focal loss on LADL/LALS soft labels, SiamCAR's box terms, the IoU
-map)."""
+SiamLA's reconstruction (quality focal loss on LADL/LALS soft labels, SiamCAR's box terms at LADL's
+geometric positives, the LAFA branch's IoU map)."""
 
 
 def make_objective(config, family):

@@ -3,7 +3,8 @@
 Values as the reference code sets them: pysot's ``experiments/*/config.yaml`` (``PENALTY_K``,
 ``WINDOW_INFLUENCE``, ``LR``) and SiamCAR's ``HP_SEARCH`` lists ``[lr, penalty_k, window_lr]``
 and its ``TRACK`` defaults. SiamLA has no public code: it uses SiamCAR's sets with the quality
-exponent 1 (a reconstruction, see :mod:`jaxtrack.models.lafa`).
+exponent 1 (a reconstruction, see :mod:`jaxtrack.models.lafa`), to be chosen on validation
+through overrides such as ``"got10k,quality_exponent=0.5"`` (:func:`select`).
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ SETS = {"siamrpn": _RPN, "siamcar": _CAR,
 SEARCH_SIZES = {("siamrpn", "alex"): 287}
 """Sets that track on a search crop other than 255 pixels."""
 
+
+def search_size(family, name):
+    """Search-crop side, pixels, of set ``name`` (overrides after a comma allowed, see :func:`select`)."""
+    return SEARCH_SIZES.get((family, name.split(",")[0]), 255)
+
 DEFAULTS = {  # family -> benchmark -> set used when none is named
     "siamrpn": {"otb": "otb"},
     "siamcar": {"otb": "otb", "uav123": "uav123", "lasot": "lasot", "got10k": "got10k"},
@@ -67,13 +73,27 @@ def select(family, name=None, benchmark=None):
     """The named set of ``family`` -> (name, :class:`Hyper`); without a name, the benchmark's
     default set (:data:`DEFAULTS`, else :data:`FALLBACK`).
 
+    ``name`` may override fields after the set's name, ``"got10k,quality_exponent=0.5"`` (what
+    ``--hyper`` takes): how a validation protocol tries values, e.g. SiamLA's quality exponent,
+    without new named sets; the returned name is ``name`` as given, so results folders differ.
+
     Raises:
-      JaxtrackError: unknown family or set name (the message lists the known sets).
+      JaxtrackError: unknown family, set name or field, or a value that is not a number.
     """
     if family not in SETS:
         raise JaxtrackError(f"unknown model family {family!r}; known: {', '.join(SETS)}")
     if name is None:
         name = DEFAULTS[family].get(benchmark, FALLBACK[family])
-    if name not in SETS[family]:
-        raise JaxtrackError(f"unknown {family} hyperparameter set {name!r}; known: {', '.join(SETS[family])}")
-    return name, SETS[family][name]
+    base, *overrides = name.split(",")
+    if base not in SETS[family]:
+        raise JaxtrackError(f"unknown {family} hyperparameter set {base!r}; known: {', '.join(SETS[family])}")
+    values = {}
+    for item in overrides:
+        field, _, value = item.partition("=")
+        if field not in Hyper._fields:
+            raise JaxtrackError(f"hyperparameter override {item!r}: fields are {', '.join(Hyper._fields)}")
+        try:
+            values[field] = float(value)
+        except ValueError:
+            raise JaxtrackError(f"hyperparameter override {item!r}: {value!r} is not a number") from None
+    return name, SETS[family][base]._replace(**values)

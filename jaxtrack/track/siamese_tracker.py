@@ -191,12 +191,13 @@ def siamese_factory(model, variables, *, hyper=None, benchmark=None):
 
     Args:
       model, variables: a :class:`jaxtrack.models.SiameseModel` and its variables.
-      hyper: name of a hyperparameter set of the model's family (:data:`jaxtrack.track.hyper.SETS`);
+      hyper: name of a hyperparameter set of the model's family (:data:`jaxtrack.track.hyper.SETS`),
+        optionally with overrides (``"got10k,quality_exponent=0.5"``, :func:`jaxtrack.track.hyper.select`);
         None: the default set of ``benchmark``.
     """
     family = family_of(model)
     name, values = hyper_sets.select(family.name, hyper, benchmark)
-    search_size = hyper_sets.SEARCH_SIZES.get((family.name, name), 255)
+    search_size = hyper_sets.search_size(family.name, name)
     side = family.score_size(abstract_outputs(model, variables, search_size)["cls"].shape[1])
     geometry = TrackerGeometry(family.name, side, search_size, min_size=pp.MIN_SIZES[family.name])
     weights = TrackerWeights(jax.device_put(variables), values.as_arrays())  # uploaded once

@@ -60,11 +60,11 @@ def make_train_step(model, labeler, objective, optimizer, samples, *, groups=Non
             return params
         return jax.tree.map(lambda p, g: jax.lax.stop_gradient(p) if g in held else p, params, groups)
 
-    def loss(params, batch_stats, batch, key):
+    def loss(params, batch_stats, batch, key, step):
         variables = {"params": hold_constant(params), "batch_stats": batch_stats}
         outputs, updates = forward(variables, batch)
         pred_boxes = decode(samples, jax.lax.stop_gradient(outputs[regression]))
-        labels = labeler(batch["box"].astype(jnp.float32), batch["negative"], key, pred_boxes)
+        labels = labeler(batch["box"].astype(jnp.float32), batch["negative"], key, pred_boxes, step)
         terms = objective(outputs, labels)
         counts = {"positives": jnp.mean(jnp.sum(labels.cls == POSITIVE, axis=-1).astype(jnp.float32)),
                   "negatives": jnp.mean(jnp.sum(labels.cls == NEGATIVE, axis=-1).astype(jnp.float32))}
@@ -74,7 +74,7 @@ def make_train_step(model, labeler, objective, optimizer, samples, *, groups=Non
         key = jax.random.wrap_key_data(state["key"])
         key, label_key = jax.random.split(key)
         grads, (terms, counts, batch_stats) = jax.grad(loss, has_aux=True)(
-            state["params"], state["batch_stats"], batch, label_key)
+            state["params"], state["batch_stats"], batch, label_key, state["step"])
         updates, opt_state = optimizer.update(grads, state["opt_state"], state["params"])
         params = optax.apply_updates(state["params"], updates)
         metrics = {**terms, **counts, "grad_norm": optax.global_norm(grads)}
