@@ -23,7 +23,6 @@ import json
 import pathlib
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from flax import traverse_util
 from tqdm.auto import tqdm

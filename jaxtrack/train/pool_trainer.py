@@ -8,6 +8,7 @@ started again from step 0.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pathlib
 import shutil
@@ -28,7 +29,7 @@ from jaxtrack.train.trainer import make_mesh
 MODEL_DIR = "model"
 
 
-def train_on_pool(config, pool, out, *, order_seed, progress=True):
+def train_on_pool(config, pool, out, *, order_seed, compiled=None, progress=True):
     """Train ``config`` on ``pool`` into the folder ``out`` -> the model directory ``out/model``.
 
     Args:
@@ -37,6 +38,8 @@ def train_on_pool(config, pool, out, *, order_seed, progress=True):
       pool: a :class:`jaxtrack.train.feature_pool.FeaturePool`.
       out: the run's folder: ``metrics.jsonl``, ``config.json``, and ``model/`` when finished.
       order_seed: the pool's batch order (the same for runs that are to be paired).
+      compiled: optional dict kept by the caller: runs whose configs differ only in ``seed``
+        reuse one compiled step through it.
     Raises:
       JaxtrackError: the config would train the backbone, or its batch does not divide over the
         devices.
@@ -49,15 +52,15 @@ def train_on_pool(config, pool, out, *, order_seed, progress=True):
     if out.exists():  # an interrupted run starts again
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    recipe = Recipe.from_config(config)
+    mesh = make_mesh()
+    recipe, step_fn = _compiled(config, mesh, {} if compiled is None else compiled)
     if recipe.backbone_start < recipe.total_steps:
         raise JaxtrackError(f"optim.backbone_epoch starts backbone training at step {recipe.backbone_start} of "
                             f"{recipe.total_steps}: cached features need a frozen backbone")
-    mesh = make_mesh()
     batch_size = config["data"]["batch_size"]
     if batch_size % mesh.size:
         raise JaxtrackError(f"batch_size {batch_size} is not divisible by the {mesh.size} devices")
-    step_fn, state = recipe.jitted_step(mesh), recipe.initial_state(mesh)
+    state = recipe.initial_state(mesh)
     grafted = graft_pool_backbone({"params": state["params"], "batch_stats": state["batch_stats"]}, pool.backbone)
     state = {**state, **jax.device_put(grafted, replicated(mesh))}
     batches = pool.batches(batch_size, order_seed)
@@ -83,3 +86,14 @@ def train_on_pool(config, pool, out, *, order_seed, progress=True):
     (out / "config.json").write_text(json.dumps(config, indent=1))
     model_files.save(model_dir, name, model_config, variables)
     return model_dir
+
+
+def _compiled(config, mesh, cache):
+    """(recipe of ``config``, its jitted step), the step shared through ``cache`` by configs that
+    differ only in ``seed`` (the seed enters through the initial state, not the step)."""
+    key = json.dumps({**config, "seed": None}, sort_keys=True)
+    if key not in cache:
+        recipe = Recipe.from_config(config)
+        cache[key] = recipe, recipe.jitted_step(mesh)
+    recipe, step_fn = cache[key]
+    return dataclasses.replace(recipe, config=config), step_fn
