@@ -41,6 +41,7 @@ import csv
 import dataclasses
 import json
 import pathlib
+import shutil
 import threading
 import time
 
@@ -154,10 +155,15 @@ class Protocol:
     """The protocol's units in ``workdir`` (see the module docstring); each method skips what is
     already on disk."""
 
-    def __init__(self, workdir, size, shared):
+    def __init__(self, workdir, size, shared, only=None):
         self.workdir = pathlib.Path(workdir)
         self.size, self.budget = size, BUDGETS[size]
         self.rules = rules(size, self.budget.steps)
+        if only:
+            unknown = sorted(set(only) - set(self.rules))
+            if unknown or BASELINE not in only:
+                raise SystemExit(f"--rules: unknown {unknown}" if unknown else f"--rules must include {BASELINE}")
+            self.rules = {rule: spec for rule, spec in self.rules.items() if rule in only}
         self.shared = pathlib.Path(shared)
         self.report = self.workdir / "report"
         self.times_path = self.report / "times.json"
@@ -214,6 +220,9 @@ class Protocol:
         compiled = {}
         for (rule, seed), out in tqdm(self.runs().items(), desc="runs", unit="run"):
             config = run_config(self.rules[rule], seed, self.budget, self.workdir / "synthetic")
+            if not (out / "model").exists():  # (re)trained: no result of an earlier model may stay
+                for split in ("val", "test", "real"):
+                    shutil.rmtree(self.tracks(split, rule, seed, ""), ignore_errors=True)
             train_on_pool(config, pool, out, order_seed=seed, compiled=compiled, progress=False)
 
     # tracking -----------------------------------------------------------------------------
@@ -390,8 +399,9 @@ def main(argv=None):
     parser.add_argument("--workdir", default="runs/ablation")
     parser.add_argument("--size", default="full", choices=sorted(BUDGETS))
     parser.add_argument("--shared", default=str(pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"))
+    parser.add_argument("--rules", nargs="+", help=f"a subset of the rules (with {BASELINE}); default: all")
     args = parser.parse_args(argv)
-    protocol = Protocol(args.workdir, args.size, args.shared)
+    protocol = Protocol(args.workdir, args.size, args.shared, args.rules)
     val, test = protocol.timed("data", protocol.synthetic, "val"), protocol.timed("data", protocol.synthetic, "test")
     real = protocol.real()
     pool = protocol.timed("feature pool", protocol.pool)

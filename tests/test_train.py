@@ -1,5 +1,6 @@
 """Training: multi-device equivalence, every experiment config learns, kill-and-resume, checkpoints."""
 
+import dataclasses
 import importlib
 import json
 import pathlib
@@ -61,14 +62,14 @@ def test_smoke_config_decreases_its_loss(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("rule", ["center_region", "dla", "ladl_lals"])
+@pytest.mark.parametrize("rule", ["center_region", "dla_atss", "dla_plus", "siamla", "ladl", "ladl_lals"])
 def test_ablation_rules_decrease_their_loss(rule, monkeypatch):
-    """experiments/ablation_labels.py's three label rules, on the smoke model, fit a fixed batch."""
+    """Every rule of experiments/ablation_labels.py, on its smoke model, fits a fixed batch."""
     monkeypatch.syspath_prepend(str(EXPERIMENTS))
     ablation = importlib.import_module("ablation_labels")
-    assert set(ablation.RULES) == {"center_region", "dla", "ladl_lals"}
-    config = plain_dict(ablation.rule_config(rule, 20, "unused", size="smoke"))
-    config["pretrained"] = None
+    budget = ablation.BUDGETS["smoke"]
+    spec = ablation.rules("smoke", 20)[rule]
+    config = plain_dict(ablation.run_config(spec, 0, dataclasses.replace(budget, steps=20), "unused"))
     _assert_fits_fixed_batch(config)
 
 

@@ -1,0 +1,117 @@
+"""Where a lite0 training step spends its time, and what training on cached maps saves.
+
+Run from the repository root: ``python -m benchmarks.pool_step [--batch 16] [--repeats 5]``.
+On one batch of ``experiments/cpu_default.py``'s model (SiamCAR-style head, frozen Lite0), in the
+same run, interleaved:
+
+- the frozen backbone's forward pass on the batch's crops;
+- the training step on crops (backbone frozen: no backward pass through it);
+- the training step on the backbone's cached maps (:mod:`jaxtrack.train.feature_pool`);
+- the same maps step with the depthwise correlation differentiated through its shifted slices
+  (the restatement of jaxtrack's correlation before its FFT backward pass).
+
+It prints the load average first: figures measured beside other jobs are not to be reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxtrack.config import plain_dict
+from jaxtrack.models import heads, layers
+from jaxtrack.train.recipe import Recipe
+from jaxtrack.train.step import global_batch
+from jaxtrack.train.trainer import make_mesh
+
+
+def _config():
+    sys.path.insert(0, "experiments")
+    from cpu_default import get_config
+
+    return plain_dict(get_config())
+
+
+def _timer(function, repeats):
+    """Seconds per call of ``function()`` (blocking on its result), after one warm-up call."""
+    jax.block_until_ready(function())
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(function())
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores"
+          + ("" if load[0] < 0.5 * os.cpu_count() else "  (NOT IDLE: do not report these figures)"))
+
+    config = _config()
+    config["data"]["batch_size"] = args.batch
+    mesh = make_mesh()
+    rng = np.random.default_rng(0)
+    centre, wh = 127 + rng.uniform(-40, 40, (args.batch, 2)), rng.uniform(30, 100, (args.batch, 2))
+    crops = {"template": rng.integers(0, 255, (args.batch, 127, 127, 3), dtype=np.uint8),
+             "search": rng.integers(0, 255, (args.batch, 255, 255, 3), dtype=np.uint8),
+             "box": np.concatenate([centre - wh / 2, centre + wh / 2], 1).astype(np.float32),
+             "negative": np.zeros(args.batch, bool)}
+
+    recipe = Recipe.from_config(config)
+    state = recipe.initial_state(mesh)
+    variables = {"params": state["params"], "batch_stats": state["batch_stats"]}
+    embed = jax.jit(lambda v, x: recipe.model.apply(v, x.astype(jnp.float32), method="backbone_maps"))
+    maps = {"template_maps": embed(variables, crops["template"]), "search_maps": embed(variables, crops["search"]),
+            "box": crops["box"], "negative": crops["negative"]}
+    crop_batch = global_batch(crops, mesh)
+
+    def step(function, batch):
+        """A call of the (state-donating) step that carries its own copy of the state on."""
+        holder = {"state": jax.tree.map(jnp.copy, state)}
+
+        def call():
+            holder["state"], metrics = function(holder["state"], batch, 0)
+            return metrics["total"]
+
+        return call
+
+    fft_step = recipe.jitted_step(mesh)
+    slices_step = Recipe.from_config(config).jitted_step(mesh)
+    on_maps, on_maps_slices = step(fft_step, maps), step(slices_step, maps)
+    jax.block_until_ready(on_maps())  # traced (and compiled) before the swap below
+    heads.xcorr_depthwise = layers.shifted_sum  # the restatement: autodiff through the slices
+    try:
+        jax.block_until_ready(on_maps_slices())  # traced while swapped
+    finally:
+        heads.xcorr_depthwise = layers.xcorr_depthwise
+
+    cases = {"backbone forward (search + template)": lambda: (embed(variables, crops["search"]),
+                                                               embed(variables, crops["template"])),
+             "step on crops (frozen backbone)": step(fft_step, crop_batch),
+             "step on cached maps": on_maps,
+             "step on cached maps, slices backward": on_maps_slices}
+    timings = {name: [] for name in cases}
+    for _ in range(2):  # interleaved rounds
+        for name, function in cases.items():
+            timings[name].append(_timer(function, args.repeats))
+    base = np.median(timings["step on crops (frozen backbone)"])
+    print(f"batch {args.batch}, median of {args.repeats} calls x 2 interleaved rounds")
+    for name, values in timings.items():
+        seconds = float(np.median(values))
+        print(f"  {name:40s} {seconds * 1000:8.1f} ms  {args.batch / seconds:6.1f} pairs/s  "
+              f"{seconds / base:5.2f}x the crops step")
+
+
+if __name__ == "__main__":
+    main()
