@@ -10,6 +10,9 @@ Expected (measured for the shipped model): mean AUC 0.570 over the six ../shared
 against OpenCV CSRT's 0.463 (`python experiments/eval_shared.py --model runs/cpu_default csrt`);
 the recipe was chosen with those sequences in view, so this is not a held-out comparison.
 Export for `--model default`: `jaxtrack export --workdir runs/cpu_default --out OUT`.
+The shipped weights were trained before the classification prior was fixed (2026-11-30: the
+foreground logit now starts at the prior 0.01, not 0.5); this command now starts from that
+initialisation, so it trains a different model than the shipped one.
 """
 
 import base
