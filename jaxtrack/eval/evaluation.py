@@ -30,13 +30,13 @@ from jaxtrack.errors import JaxtrackError
 from jaxtrack.eval.benchmarks import BENCHMARKS
 from jaxtrack.eval.runner import result_paths, run_benchmark
 from jaxtrack.eval.scoring import open_benchmark, score_ope, score_results
-from jaxtrack.files import atomic_write
+from jaxtrack.files import atomic_write, inside
 from jaxtrack.track.loading import TRACKERS, tracker_factory, tracker_name
 
 
 def results_dir(workdir, benchmark, name):
     """Folder of tracker ``name``'s result files (VOT: its ``baseline`` folder)."""
-    folder = os.path.join(workdir, benchmark, name)
+    folder = inside(workdir, benchmark, name)
     return os.path.join(folder, "baseline") if BENCHMARKS.get(benchmark).protocol == "reset" else folder
 
 
@@ -121,7 +121,7 @@ def write_trackingnet_zip(dataset, out_dir, path):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for sequence in dataset:
-            archive.write(os.path.join(out_dir, sequence.name + ".txt"), sequence.name + ".txt")
+            archive.write(inside(out_dir, sequence.name + ".txt"), sequence.name + ".txt")
     atomic_write(path, buffer.getvalue())
 
 
@@ -159,7 +159,7 @@ def track_and_score(models, benchmark, root, workdir, *, sequences=None, hyper=N
         run_tracker(factory, model_ref, hyper_name, benchmark, dataset, out_dir, root=root, split=split,
                     processes=processes, progress=progress)
         if BENCHMARKS.get(benchmark).zip_submission:
-            write_trackingnet_zip(dataset, out_dir, os.path.join(workdir, benchmark, name + ".zip"))
+            write_trackingnet_zip(dataset, out_dir, inside(workdir, benchmark, name + ".zip"))
         scores = None
         if can_score:
             scores = score_results(benchmark, root, out_dir, sequences=dataset.names())
@@ -179,7 +179,7 @@ def track_and_score_sequences(models, dataset, workdir, *, convention="otb", hyp
     for model_ref in models:
         factory = tracker_factory(model_ref, hyper=None if model_ref in TRACKERS else hyper, benchmark="otb")
         name = tracker_name(model_ref, None if model_ref in TRACKERS else hyper)
-        out_dir = os.path.join(workdir, name)
+        out_dir = inside(workdir, name)
         run_benchmark(factory, dataset, out_dir, progress=progress)
         scores[name] = {"benchmark": dataset.name, **score_ope(dataset, out_dir, convention)}
     return scores

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from jaxtrack.boxes import xyxy_to_xywh
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.files import atomic_write
+from jaxtrack.files import atomic_write, inside
 from jaxtrack.polygons import polygon_iou, rect_polygons
 from jaxtrack.eval.result_files import (FAILURE, INIT, PREDICTED, SKIPPED, ResetRecord, format_boxes,
                                      format_record)
@@ -90,10 +90,11 @@ def run_reset_protocol(tracker, sequence, skip=5):
 
 
 def result_paths(out_dir, name, layout="flat"):
-    """(result file, time file) of sequence ``name`` in ``out_dir`` for ``layout``."""
+    """(result file, time file) of sequence ``name`` in ``out_dir`` for ``layout``; a
+    :class:`JaxtrackError` if ``name`` would lead out of ``out_dir``."""
     if layout == "runs":
-        return (os.path.join(out_dir, name, f"{name}_001.txt"), os.path.join(out_dir, name, f"{name}_time.txt"))
-    return os.path.join(out_dir, name + ".txt"), os.path.join(out_dir, name + "_time.txt")
+        return inside(out_dir, name, f"{name}_001.txt"), inside(out_dir, name, f"{name}_time.txt")
+    return inside(out_dir, name + ".txt"), inside(out_dir, name + "_time.txt")
 
 
 def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, layout="flat", progress=True):

@@ -1,0 +1,72 @@
+"""Fault and bad-input probes of issue 16: names that lead out of a root, stale results, absurd
+boxes, resuming from an earlier step, other toolkits' result files."""
+
+import json
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from jaxtrack.cli import main
+from jaxtrack.data.readers import open_dataset
+from jaxtrack.errors import JaxtrackError
+from jaxtrack.files import inside
+
+
+def write_clip(folder, start=1, frames=10, pattern="{:08d}.jpg"):
+    """``frames`` frames 96x72 of a textured square moving right; returns its x,y,w,h rows."""
+    rng = np.random.default_rng(0)
+    texture = rng.integers(0, 255, (20, 24, 3), np.uint8)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for t in range(frames):
+        frame = np.full((72, 96, 3), 90, np.uint8)
+        frame[20:40, 10 + 2 * t:34 + 2 * t] = texture
+        cv2.imwrite(str(folder / pattern.format(start + t)), frame)
+        rows.append(f"{10 + 2 * t},20,24,20")
+    (folder / "groundtruth.txt").write_text("\n".join(rows) + "\n")
+    return rows
+
+
+# 1. names from list files ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", ["../../outside_seq", "/abs/seq", "a/b", ".."])
+def test_got10k_list_names_must_be_plain(tmp_path, capsys, bad):
+    root = tmp_path / "got" / "val"
+    write_clip(root / "seq_a")
+    write_clip(tmp_path / "outside_seq")
+    (root / "list.txt").write_text(f"seq_a\n{bad}\n")
+    code = main(["eval", "--model", "csrt", "--dataset", "got10k", "--root", str(tmp_path / "got"),
+                 "--split", "val", "--workdir", str(tmp_path / "w"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2 and f"list.txt:2: {bad!r} is not a plain" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "w").exists() and sorted(os.listdir(tmp_path)) == ["got", "outside_seq"]
+
+
+def test_vot_lasot_coco_names_must_be_plain(tmp_path):
+    write_clip(tmp_path / "vot" / "square")
+    (tmp_path / "vot" / "list.txt").write_text("square\n../square\n")
+    with pytest.raises(JaxtrackError, match=r"list.txt:2: '../square'"):
+        open_dataset("vot", tmp_path / "vot")
+    cls = tmp_path / "lasot" / "cat"
+    write_clip(cls / "cat-1" / "img")
+    os.replace(cls / "cat-1" / "img" / "groundtruth.txt", cls / "cat-1" / "groundtruth.txt")
+    (tmp_path / "lasot" / "testing_set.txt").write_text("/etc/cat-1\n")
+    with pytest.raises(JaxtrackError, match=r"testing_set.txt:1: '/etc/cat-1'"):
+        open_dataset("lasot", tmp_path / "lasot", split="test")
+    coco = tmp_path / "coco"
+    (coco / "images").mkdir(parents=True)
+    (coco / "annotations").mkdir()
+    (coco / "annotations" / "i.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "../../x.jpg"}],
+        "annotations": [{"id": 1, "image_id": 1, "bbox": [1, 1, 5, 5]}]}))
+    with pytest.raises(JaxtrackError, match=r"i.json: image 0 \(id 1\): '../../x.jpg'"):
+        open_dataset("coco", coco)
+
+
+def test_inside_refuses_paths_out_of_the_folder(tmp_path):
+    assert inside(tmp_path, "a", "b.txt") == os.path.join(str(tmp_path), "a", "b.txt")
+    for parts in (("..", "x"), ("/etc/passwd",), ("a", "../../x")):
+        with pytest.raises(JaxtrackError, match="not inside"):
+            inside(tmp_path, *parts)
