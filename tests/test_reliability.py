@@ -70,3 +70,67 @@ def test_inside_refuses_paths_out_of_the_folder(tmp_path):
     for parts in (("..", "x"), ("/etc/passwd",), ("a", "../../x")):
         with pytest.raises(JaxtrackError, match="not inside"):
             inside(tmp_path, *parts)
+
+
+# 2. results record their producer --------------------------------------------------------------
+
+def _got10k(tmp_path, frames=6):
+    root = tmp_path / "got" / "val"
+    write_clip(root / "seq_a", frames=frames)
+    (root / "list.txt").write_text("seq_a\n")
+    return tmp_path / "got"
+
+
+def test_eval_refuses_results_of_another_model_under_the_same_name(tmp_path, capsys):
+    from jaxtrack import models
+    from tracking_helpers import random_model
+
+    root = _got10k(tmp_path)
+    for folder, seed in (("A", 0), ("B", 1)):
+        _, variables = random_model("siamcar_small", seed=seed)
+        models.save(tmp_path / folder / "tr", "siamcar_small", {}, variables)
+    command = ["eval", "--dataset", "got10k", "--root", str(root), "--workdir", str(tmp_path / "w"),
+               "--no-progress", "--json", str(tmp_path / "s.json"), "--model"]
+    assert main(command + [str(tmp_path / "A" / "tr")]) == 0
+    out = tmp_path / "w" / "got10k" / "tr-got10k"
+    first = (out / "seq_a" / "seq_a_001.txt").read_text()
+    record = json.loads((out / "producer.json").read_text())
+    assert record["tracker"] == "siamcar" and record["hyper"] == "got10k" and len(record["model"]) == 24
+    assert main(command + [str(tmp_path / "A" / "tr")]) == 0  # same model: resumed, nothing tracked again
+    assert (out / "seq_a" / "seq_a_001.txt").read_text() == first
+    capsys.readouterr()
+    assert main(command + [str(tmp_path / "B" / "tr")]) == 2
+    err = capsys.readouterr().err
+    assert "holds results of another tracker (model" in err and "--force" in err and len(err.splitlines()) == 1
+    assert main(command + [str(tmp_path / "B" / "tr"), "--force"]) == 0
+    assert json.loads((out / "producer.json").read_text())["model"] != record["model"]
+    assert (out / "seq_a" / "seq_a_001.txt").read_text() != first
+
+
+def test_run_benchmark_keeps_skipping_with_an_unchanged_record(tmp_path):
+    from jaxtrack.eval.runner import run_benchmark
+
+    class Factory:
+        def __init__(self, version):
+            self.version, self.calls = version, 0
+
+        def __call__(self):
+            self.calls += 1
+            return TRACKERS.get("csrt")()
+
+        def record(self):
+            return {"tracker": "test", "model": self.version}
+
+    from jaxtrack.track import TRACKERS
+
+    dataset = open_dataset("got10k", _got10k(tmp_path), split="val")
+    first = Factory("a")
+    run_benchmark(first, dataset, str(tmp_path / "out"), progress=False)
+    again = Factory("a")
+    assert run_benchmark(again, dataset, str(tmp_path / "out"), progress=False)["seq_a"]["skipped"]
+    assert (first.calls, again.calls) == (1, 0)
+    with pytest.raises(JaxtrackError, match=r"another tracker \(model 'a' -> 'b'\)"):
+        run_benchmark(Factory("b"), dataset, str(tmp_path / "out"), progress=False)
+    other = Factory("b")
+    assert not run_benchmark(other, dataset, str(tmp_path / "out"), progress=False, force=True)["seq_a"]["skipped"]
+    assert other.calls == 1

@@ -6,7 +6,8 @@ frame, or a VOT reset-protocol record) and ``<sequence>_time.txt`` (seconds per 
 ``init``/``update``, frame decoding excluded); ``"runs"`` (GOT-10k submissions, VOT baseline
 folders) ``<sequence>/<sequence>_001.txt`` and ``<sequence>/<sequence>_time.txt``. Each file is
 written to a temporary file and moved into place, the result file last: a sequence whose result
-file exists is complete and is skipped on the next run.
+file exists is complete and is skipped on the next run, as long as the folder's record of the
+tracker that produced it matches (:mod:`jaxtrack.eval.provenance`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tqdm import tqdm
 from jaxtrack.boxes import xyxy_to_xywh
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.files import atomic_write, inside
+from jaxtrack.eval.provenance import claim, tracker_record
 from jaxtrack.polygons import polygon_iou, rect_polygons
 from jaxtrack.eval.result_files import (FAILURE, INIT, PREDICTED, SKIPPED, ResetRecord, format_boxes,
                                      format_record)
@@ -97,8 +99,13 @@ def result_paths(out_dir, name, layout="flat"):
     return inside(out_dir, name + ".txt"), inside(out_dir, name + "_time.txt")
 
 
-def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, layout="flat", progress=True):
+def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, layout="flat", progress=True,
+                  force=False):
     """Run a fresh ``tracker_factory()`` on every sequence without a result file in ``out_dir``.
+
+    The factory's record (``tracker_factory.record()``, if it has one) is kept in ``out_dir``;
+    results of another record are refused, or with ``force`` removed and tracked again
+    (:func:`jaxtrack.eval.provenance.claim`).
 
     Args:
       tracker_factory: callable returning a new :class:`jaxtrack.track.Tracker`.
@@ -117,6 +124,7 @@ def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, 
         raise JaxtrackError(f"protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
     if layout not in LAYOUTS:
         raise JaxtrackError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    claim(out_dir, tracker_record(tracker_factory), force=force)
     os.makedirs(out_dir, exist_ok=True)
     summary = {}
     bar = tqdm(dataset.sequences, desc=f"{dataset.name} ({protocol})", unit="seq", disable=not progress)
