@@ -134,3 +134,29 @@ def test_run_benchmark_keeps_skipping_with_an_unchanged_record(tmp_path):
     other = Factory("b")
     assert not run_benchmark(other, dataset, str(tmp_path / "out"), progress=False, force=True)["seq_a"]["skipped"]
     assert other.calls == 1
+
+
+# 3. initial boxes ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("model", ["default", "csrt"])
+@pytest.mark.parametrize("init, problem", [
+    ("0,0,1e30,1e30", "at most 2 times the frame's"), ("0,0,nan,5", "finite"), ("0,0,1e-30,5", "at least 0.1 px"),
+    ("500,500,10,10", "outside the frame"), ("1e30,0,5,5", "outside the frame")])
+def test_track_refuses_absurd_initial_boxes(tmp_path, capsys, model, init, problem):
+    write_clip(tmp_path / "clip", frames=3)
+    code = main(["track", "--model", model, "--video", str(tmp_path / "clip"), f"--init={init}",
+                 "--out", str(tmp_path / "boxes.txt")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and err.startswith("jaxtrack track: error: ")
+    assert f"--init {init}" in err and problem in err and not (tmp_path / "boxes.txt").exists()
+
+
+def test_benchmark_refuses_an_absurd_ground_truth_box(tmp_path):
+    from jaxtrack.eval.runner import run_benchmark
+    from jaxtrack.track import TRACKERS
+
+    root = _got10k(tmp_path, frames=3)
+    (root / "val" / "seq_a" / "groundtruth.txt").write_text("0,0,1e30,1e30\n1,1,5,5\n1,1,5,5\n")
+    dataset = open_dataset("got10k", root, split="val")
+    with pytest.raises(JaxtrackError, match=r"'seq_a' frame 0: initial box x,y,w,h = 0.0,0.0,1e\+30,1e\+30"):
+        run_benchmark(TRACKERS.get("csrt"), dataset, str(tmp_path / "out"), progress=False)

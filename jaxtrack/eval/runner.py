@@ -18,7 +18,7 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from jaxtrack.boxes import xyxy_to_xywh
+from jaxtrack.boxes import check_initial_box, xyxy_to_xywh
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.files import atomic_write, inside
 from jaxtrack.eval.provenance import claim, tracker_record
@@ -38,8 +38,8 @@ def run_sequence(tracker, sequence):
     """
     boxes = np.empty((len(sequence), 4))
     times = np.empty(len(sequence))
-    boxes[0] = _initial_box(sequence, 0)
     frame = sequence.frame(0)
+    boxes[0] = _initial_box(sequence, 0, frame)
     start = time.perf_counter()
     tracker.init(frame, boxes[0])
     times[0] = time.perf_counter() - start
@@ -72,7 +72,7 @@ def run_reset_protocol(tracker, sequence, skip=5):
         start = time.perf_counter()
         if not tracking:
             if np.all(np.isfinite(sequence.boxes[index])):
-                tracker.init(frame, sequence.boxes[index])
+                tracker.init(frame, _initial_box(sequence, index, frame))
                 codes[index], tracking = INIT, True
             times[index] = time.perf_counter() - start
             index += 1
@@ -148,9 +148,11 @@ def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, 
     return summary
 
 
-def _initial_box(sequence, index):
+def _initial_box(sequence, index, frame):
+    """The ground-truth box of frame ``index`` once :func:`check_initial_box` accepts it."""
     box = sequence.boxes[index]
     if not np.all(np.isfinite(box)):
         raise JaxtrackError(f"sequence {sequence.name!r}: frame {index} has no valid ground-truth box to "
                             "initialise the tracker")
+    check_initial_box(xyxy_to_xywh(box), frame.shape[1::-1], f"sequence {sequence.name!r} frame {index}")
     return box
