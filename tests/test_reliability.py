@@ -160,3 +160,29 @@ def test_benchmark_refuses_an_absurd_ground_truth_box(tmp_path):
     dataset = open_dataset("got10k", root, split="val")
     with pytest.raises(JaxtrackError, match=r"'seq_a' frame 0: initial box x,y,w,h = 0.0,0.0,1e\+30,1e\+30"):
         run_benchmark(TRACKERS.get("csrt"), dataset, str(tmp_path / "out"), progress=False)
+
+
+# 4. resuming from an earlier step --------------------------------------------------------------
+
+@pytest.mark.slow
+def test_resume_step_sets_later_checkpoints_aside(tmp_path, capsys):
+    from jaxtrack.config import load_config, plain_dict
+    from jaxtrack.train.trainer import train
+
+    config = plain_dict(load_config("experiments/siamcar_r50.py:smoke"))
+    config.update(pretrained=None, log_every=2, checkpoint_every=2, keep_checkpoints=3)
+    assert train(config, tmp_path, progress=False)["step"] == 8
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == ["4", "6", "8"]
+    with pytest.raises(JaxtrackError, match="no checkpoint for step 5"):
+        train(config, tmp_path, resume_step=5, progress=False)
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == ["4", "6", "8"]
+    capsys.readouterr()
+    assert train(config, tmp_path, resume_step=4, progress=False)["step"] == 8
+    out = capsys.readouterr().out
+    assert "resuming from step 4" in out and "set aside" in out
+    assert sorted(os.listdir(tmp_path / "checkpoints-after-4")) == ["6", "8", "metrics.jsonl"]
+    steps = [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [2, 4, 6, 8]
+    aside = [json.loads(line)["step"] for line in (tmp_path / "checkpoints-after-4" / "metrics.jsonl").read_text().splitlines()]
+    assert aside == [6, 8]
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == ["4", "6", "8"]
