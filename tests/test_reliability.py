@@ -186,3 +186,42 @@ def test_resume_step_sets_later_checkpoints_aside(tmp_path, capsys):
     aside = [json.loads(line)["step"] for line in (tmp_path / "checkpoints-after-4" / "metrics.jsonl").read_text().splitlines()]
     assert aside == [6, 8]
     assert sorted(os.listdir(tmp_path / "checkpoints")) == ["4", "6", "8"]
+
+
+# 5. result files of other toolkits -------------------------------------------------------------
+
+def _otb_tiger1_and_football1(root):
+    """Tiger1 (12 files and boxes, 5 omitted by pysot) and Football1 (files 1..80, annotated 1..74)."""
+    rows = write_clip(root / "Tiger1" / "img", frames=12, pattern="{:04d}.jpg")
+    (root / "Tiger1" / "groundtruth_rect.txt").write_text("\n".join(rows) + "\n")
+    img = root / "Football1" / "img"
+    img.mkdir(parents=True)
+    for number in range(1, 81):
+        os.link(root / "Tiger1" / "img" / "0001.jpg", img / f"{number:04d}.jpg")
+    (root / "Football1" / "groundtruth_rect.txt").write_text("\n".join(["10,20,24,20"] * 74) + "\n")
+    return rows
+
+
+def test_score_aligns_one_row_per_file_frame(tmp_path, capsys):
+    rows = _otb_tiger1_and_football1(tmp_path / "otb")
+    results = tmp_path / "results"
+    results.mkdir()
+    shifted = ["60,50,5,5"] * 5 + rows[5:]  # the 5 omitted rows are wrong
+    (results / "Tiger1.txt").write_text("\n".join(shifted) + "\n")
+    (results / "Football1.txt").write_text("\n".join(["10,20,24,20"] * 74 + ["0,0,5,5"] * 6) + "\n")
+    base = ["score", "--dataset", "otb", "--root", str(tmp_path / "otb"), "--results", str(results),
+            "--json", str(tmp_path / "s.json")]
+    assert main(base) == 0
+    out = capsys.readouterr().out
+    assert "Tiger1.txt: 12 rows, one per file frame; rows 6-12 scored against the 7 frames" in out
+    assert "Football1.txt: 80 rows, one per file frame; rows 1-74 scored against the 74 frames" in out
+    scores = json.loads((tmp_path / "s.json").read_text())
+    assert scores["sequences"]["Football1"]["auc"] > 0.9 and scores["sequences"]["Tiger1"]["auc"] > 0.9
+    (results / "Tiger1.txt").write_text("\n".join(rows) + "\n")
+    assert main(base + ["--sequences", "Tiger1", "--convention", "got10k"]) == 0
+    scores = json.loads((tmp_path / "s.json").read_text())
+    assert scores["sequences"]["Tiger1"]["frames"] == 11 and not scores["aligned"]  # got10k skips frame 0
+    (results / "Tiger1.txt").write_text("\n".join(rows[5:]) + "\n")  # pysot's 7 rows: only without got10k
+    assert main(base + ["--sequences", "Tiger1"]) == 0
+    assert main(base + ["--sequences", "Tiger1", "--convention", "got10k"]) == 2
+    assert "7 result rows, expected one per frame (12)" in capsys.readouterr().err
