@@ -225,3 +225,18 @@ def test_score_aligns_one_row_per_file_frame(tmp_path, capsys):
     assert main(base + ["--sequences", "Tiger1"]) == 0
     assert main(base + ["--sequences", "Tiger1", "--convention", "got10k"]) == 2
     assert "7 result rows, expected one per frame (12)" in capsys.readouterr().err
+
+
+# 6. output files honour the umask --------------------------------------------------------------
+
+def test_atomic_write_honours_the_umask(tmp_path):
+    from jaxtrack.files import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "a.txt", "x\n")
+        os.umask(0o077)
+        atomic_write(tmp_path / "b.txt", b"x\n")
+    finally:
+        os.umask(old)
+    assert (os.stat(tmp_path / "a.txt").st_mode & 0o777, os.stat(tmp_path / "b.txt").st_mode & 0o777) == (0o644, 0o600)

@@ -20,6 +20,7 @@ import time
 from jaxtrack.errors import JaxtrackError
 
 HELP = "the whole loop on the embedded synthetic data (data, training, tracking, report)"
+OUTPUTS = {"workdir": "dir"}
 
 PAIRS_PER_SECOND = 12.0
 """Training throughput assumed to turn ``minutes`` into steps: a conservative figure for the lite0

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 
 HELP = "run trackers over a benchmark, score them and compare (tables, plots, JSON)"
+OUTPUTS = {"workdir": "dir", "json": "file"}
 
 
 def configure(parser):

@@ -19,6 +19,7 @@ import json
 import math
 
 HELP = "score result files against a benchmark (AUC, precision, AO/SR, EAO)"
+OUTPUTS = {"json": "file"}
 
 
 def configure(parser):

@@ -16,6 +16,7 @@ examples:
 from __future__ import annotations
 
 HELP = "track one target through a video file or folder of frames"
+OUTPUTS = {"out": "file", "render": "file"}
 
 
 def configure(parser):

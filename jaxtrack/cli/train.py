@@ -24,6 +24,7 @@ Examples:
 from __future__ import annotations
 
 HELP = "train a tracker from an experiment config (resumes from the workdir's checkpoint)"
+OUTPUTS = {"workdir": "dir"}
 
 
 def configure(parser):

@@ -56,15 +56,17 @@ def train(config, workdir, *, resume_step=None, progress=True, stop_after=None):
       dict with the final ``step`` and the last logged ``metrics``.
     """
     config = plain_dict(config)
-    workdir = pathlib.Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    lead = jax.process_index() == 0
     data = config["data"]
     batch_size = data["batch_size"]
-
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+        raise JaxtrackError(f"data.batch_size must be a positive integer, not {batch_size!r}")
     mesh = make_mesh()
     if batch_size % mesh.size:
         raise JaxtrackError(f"batch_size {batch_size} is not divisible by the {mesh.size} devices")
+    recipe = Recipe.from_config(config)  # a model/label/loss mismatch is refused before anything is written
+    workdir = pathlib.Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    lead = jax.process_index() == 0
     with Checkpointer(workdir, max_to_keep=config.get("keep_checkpoints", 3)) as checkpointer:
         resuming = checkpointer.latest_step() is not None or resume_step is not None
         if resuming:
@@ -74,7 +76,6 @@ def train(config, workdir, *, resume_step=None, progress=True, stop_after=None):
                                     "use another workdir")
         if resume_step is not None:
             set_aside_later(checkpointer, workdir, resume_step, lead)
-        recipe = Recipe.from_config(config)
         step_fn = recipe.jitted_step(mesh)
 
         sampler = PairSampler(open_sources(data, workdir), seed=config["seed"], neg=data.get("neg", 0.2),
