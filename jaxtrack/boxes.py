@@ -24,6 +24,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from jaxtrack.errors import JaxtrackError
+
 
 def _namespace(boxes):
     """NumPy for NumPy inputs (host-side file edges keep their float64), ``jax.numpy`` otherwise."""
@@ -127,3 +129,30 @@ def clip(boxes, width, height):
     x = jnp.clip(boxes[..., 0::2], 0.0, width)
     y = jnp.clip(boxes[..., 1::2], 0.0, height)
     return jnp.stack([x[..., 0], y[..., 0], x[..., 1], y[..., 1]], axis=-1)
+
+
+MAX_BOX_TO_FRAME = 2.0
+"""An initial box may be at most this many times the frame's width and height."""
+MIN_BOX_SIDE = 0.1
+"""An initial box's width and height in pixels must be at least this."""
+
+
+def check_initial_box(xywh, frame_size, label):
+    """Raise :class:`jaxtrack.errors.JaxtrackError` unless ``x, y, w, h`` (float64, as given) is a
+    box a tracker can start from in a ``(width, height)`` frame: finite, each side at least
+    :data:`MIN_BOX_SIDE` px and at most :data:`MAX_BOX_TO_FRAME` times the frame's, overlapping
+    the frame. ``label`` names the box in the message (e.g. the argument as typed)."""
+    x, y, w, h = (float(v) for v in xywh)
+    width, height = frame_size
+    if not all(np.isfinite([x, y, w, h])):
+        problem = "every value must be finite"
+    elif min(w, h) < MIN_BOX_SIDE:
+        problem = f"width and height must be at least {MIN_BOX_SIDE:g} px"
+    elif w > MAX_BOX_TO_FRAME * width or h > MAX_BOX_TO_FRAME * height:
+        problem = f"width and height may be at most {MAX_BOX_TO_FRAME:g} times the frame's"
+    elif min(x + w, width) <= max(x, 0) or min(y + h, height) <= max(y, 0):
+        problem = "it lies outside the frame"
+    else:
+        return
+    raise JaxtrackError(f"{label}: initial box x,y,w,h = {x!r},{y!r},{w!r},{h!r} on the {width}x{height} "
+                        f"first frame: {problem}")

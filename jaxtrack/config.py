@@ -55,7 +55,11 @@ def load_config(config_arg, overrides=()):
             raise JaxtrackError(f"--config {path}: the file does not run ({type(error).__name__}: {error})") from error
         if not hasattr(module, "get_config"):
             raise JaxtrackError(f"--config {path}: defines no get_config()")
-        config = module.get_config(arg or None)
+        try:
+            config = module.get_config(arg or None)
+        except (ValueError, KeyError, TypeError) as error:  # e.g. an unknown size after ':'
+            raise JaxtrackError(f"--config {config_arg}: get_config({arg or None!r}) refused it "
+                                f"({type(error).__name__}: {error})") from error
     finally:
         sys.path.remove(folder)
         for name in set(sys.modules) - before:

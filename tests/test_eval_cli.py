@@ -77,7 +77,7 @@ def test_interrupted_eval_resumes(shared_data, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="simulated crash"):
         main(args)
     results = tmp_path / "otb" / "csrt"
-    assert sorted(os.listdir(results)) == ["Crossing.txt", "Crossing_time.txt"]
+    assert sorted(os.listdir(results)) == ["Crossing.txt", "Crossing_time.txt", "producer.json"]
     tracked.clear()
     monkeypatch.setattr(runner, "run_sequence", lambda t, s: tracked.append(s.name) or original(t, s))
     assert main(args) == 0

@@ -116,8 +116,8 @@ def test_load_model_from_training_workdir(car_model, tmp_path):
     ("missing.mp4", "1,1,5,5", "no such file"),
     ("clip.mp4", "1,2,3", "expected four numbers"),
     ("clip.mp4", "a,b,c,d", "expected four numbers"),
-    ("clip.mp4", "1,2,0,5", "must be positive"),
-    ("clip.mp4", "500,10,20,20", "outside the 160x120 first frame"),
+    ("clip.mp4", "1,2,0,5", "at least 0.1 px"),
+    ("clip.mp4", "500,10,20,20", "on the 160x120 first frame: it lies outside the frame"),
 ])
 def test_track_bad_input(clip, tmp_path, capsys, video, init, message):
     (tmp_path / "empty").mkdir()

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 HELP = "convert a PyTorch checkpoint (pysot, SiamCAR, torchvision, EfficientNet-Lite0) to jaxtrack"
+OUTPUTS = {"out": "dir"}
 SOURCE_NAMES = ("pysot_siamrpn_r50", "pysot_siamrpn_alex", "siamcar_r50", "torchvision_resnet50",
                 "efficientnet_lite0")
 

@@ -13,6 +13,7 @@ examples:
 from __future__ import annotations
 
 HELP = "convert a dataset (any reader kind) to ArrayRecord files for random-access reading"
+OUTPUTS = {"out": "dir"}
 
 
 def configure(parser):

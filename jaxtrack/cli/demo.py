@@ -20,6 +20,7 @@ import time
 from jaxtrack.errors import JaxtrackError
 
 HELP = "the whole loop on the embedded synthetic data (data, training, tracking, report)"
+OUTPUTS = {"workdir": "dir"}
 
 PAIRS_PER_SECOND = 12.0
 """Training throughput assumed to turn ``minutes`` into steps: a conservative figure for the lite0
@@ -132,12 +133,13 @@ def run_demo(workdir, *, data=None, minutes=8.0, seed=0, progress=True, smoke=Fa
     print("demo: tracking the held-out videos ...", flush=True)
     models = [str(path) for path in runs.values()] + ["csrt"]
     results = {"synthetic (held-out, GOT-10k protocol)": (
-        track_and_score(models, "got10k", str(data_root), str(workdir / "eval"), split="val", progress=progress),
+        track_and_score(models, "got10k", str(data_root), str(workdir / "eval"), split="val", progress=progress,
+                        force=True),
         ("ao", "sr50", "sr75"))}
     if data is not None:
         print(f"demo: tracking the sequences in {data} ...", flush=True)
         results[f"{pathlib.Path(data).name} (OTB protocol)"] = (
-            track_and_score(models, "otb", str(data), str(workdir / "eval"), progress=progress),
+            track_and_score(models, "otb", str(data), str(workdir / "eval"), progress=progress, force=True),
             ("auc", "precision", "norm_precision"))
 
     pictures = {}

@@ -6,7 +6,9 @@ Results go to WORKDIR/DATASET/<tracker>/ (<tracker> = model folder name + "-" + 
 set): per-sequence x,y,w,h files with per-frame times (OTB, UAV123, LaSOT; TrackingNet also a
 <tracker>.zip for the server), GOT-10k's submission folders <seq>/<seq>_001.txt + _time.txt,
 VOT reset-protocol records in baseline/<seq>/<seq>_001.txt. A killed run keeps every finished
-sequence; the same command then tracks only what is missing. The scores use the benchmark's
+sequence; the same command then tracks only what is missing. Each tracker folder records the
+model (a digest of its weights) and parameters that produced it: results of another model or
+parameter set under the same name are refused (--force replaces them). The scores use the benchmark's
 official convention (see `jaxtrack score`); the table, summary.md/csv and success/precision
 plots over all trackers go to WORKDIR/DATASET/. Test splits (GOT-10k, TrackingNet) are
 tracked but not scored.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import json
 
 HELP = "run trackers over a benchmark, score them and compare (tables, plots, JSON)"
+OUTPUTS = {"workdir": "dir", "json": "file"}
 
 
 def configure(parser):
@@ -38,6 +41,8 @@ def configure(parser):
                         "benchmark's, e.g. SiamCAR's otb/got10k/uav123/lasot sets), optionally with overrides, "
                         "e.g. got10k,quality_exponent=0.5")
     parser.add_argument("--processes", type=int, default=1, help="track in this many processes")
+    parser.add_argument("--force", action="store_true",
+                        help="replace results that another model or parameter set wrote under the same tracker name")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
@@ -54,7 +59,7 @@ def run(args):
         raise JaxtrackError(f"--processes must be at least 1, not {args.processes}")
     result = track_and_score(args.model, args.dataset, args.root, args.workdir, sequences=args.sequences,
                              hyper=args.hyper, split=args.split, processes=args.processes,
-                             progress=not args.no_progress)
+                             progress=not args.no_progress, force=args.force)
     trackers = result["trackers"]
     for name, entry in trackers.items():
         print(f"{name}: results in {entry['results']}, {_fps(entry['speed'])}")

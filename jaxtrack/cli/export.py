@@ -12,6 +12,7 @@ example:
 from __future__ import annotations
 
 HELP = "export a training workdir's checkpoint as a model directory (for track/eval, shipping)"
+OUTPUTS = {"out": "dir"}
 
 
 def configure(parser):

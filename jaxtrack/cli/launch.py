@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 
 HELP = "run `jaxtrack train` as N local processes of one multi-process JAX run (loopback)"
+OUTPUTS = {}
 
 
 def configure(parser):

@@ -3,7 +3,11 @@
 Reads ``RESULTS/<sequence>.txt`` (one ``x,y,w,h`` row per frame; commas, tabs or spaces; VOT:
 reset-protocol records with 1/0/2 code rows), prints a per-sequence table and the overall scores,
 and optionally writes everything as JSON. Each benchmark is scored with its official toolkit's
-convention unless --convention names another; the JSON records which.
+convention unless --convention names another; the JSON records which. For sequences the
+convention cuts from their files (OTB frame ranges such as David's, Tiger1's first 5 frames
+under the default convention) a result with one row per file frame, as other toolkits write it,
+is aligned to the scored frames, and a note says so; --convention got10k scores Tiger1's every
+frame, as the got10k toolkit does.
 
 example:
   jaxtrack score --dataset otb --root ../shared/data/otb --results results/csrt --json csrt.json
@@ -15,6 +19,7 @@ import json
 import math
 
 HELP = "score result files against a benchmark (AUC, precision, AO/SR, EAO)"
+OUTPUTS = {"json": "file"}
 
 
 def configure(parser):
@@ -35,6 +40,8 @@ def run(args):
     scores = score_results(args.dataset, args.root, args.results, sequences=args.sequences,
                            convention=args.convention)
     print(format_table(scores))
+    for note in scores.get("aligned", ()):
+        print(f"note: {note}")
     if args.json:
         atomic_write(args.json, json.dumps(scores, indent=1) + "\n")
         print(f"wrote {args.json}")

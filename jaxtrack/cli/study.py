@@ -16,6 +16,7 @@ import pathlib
 import time
 
 HELP = "compare label assigners across target scales and aspect ratios"
+OUTPUTS = {"workdir": "dir"}
 
 
 def configure(parser):

@@ -16,6 +16,7 @@ examples:
 from __future__ import annotations
 
 HELP = "track one target through a video file or folder of frames"
+OUTPUTS = {"out": "file", "render": "file"}
 
 
 def configure(parser):
@@ -31,17 +32,19 @@ def configure(parser):
 def run(args):
     import numpy as np
 
+    from jaxtrack.boxes import check_initial_box, xywh_to_xyxy
     from jaxtrack.files import atomic_write
     from jaxtrack.eval.result_files import format_boxes
     from jaxtrack.track import tracker_factory
     from jaxtrack.track.video import Frames, Renderer, parse_box, track_video
 
-    box = parse_box(args.init)
+    xywh = parse_box(args.init)
     frames = Frames(args.video)
+    check_initial_box(xywh, frames.size, f"--init {args.init}")  # before any tracker sees it
     factory = tracker_factory(args.model, hyper=args.hyper)
     renderer = Renderer(args.render, frames.fps) if args.render else None
     try:
-        boxes, scores, seconds = track_video(factory(), frames, box, renderer)
+        boxes, scores, seconds = track_video(factory(), frames, xywh_to_xyxy(xywh), renderer)
     finally:
         if renderer is not None:
             renderer.close()

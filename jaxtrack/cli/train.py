@@ -24,6 +24,7 @@ Examples:
 from __future__ import annotations
 
 HELP = "train a tracker from an experiment config (resumes from the workdir's checkpoint)"
+OUTPUTS = {"workdir": "dir"}
 
 
 def configure(parser):
@@ -31,7 +32,8 @@ def configure(parser):
     parser.add_argument("--workdir", required=True, help="output folder; an existing run there is resumed")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config field, e.g. --set optim.epochs=5 (repeatable)")
-    parser.add_argument("--resume-step", type=int, help="resume from this checkpoint step instead of the latest")
+    parser.add_argument("--resume-step", type=int, help="resume from this checkpoint step instead of the latest "
+                        "(later checkpoints and their metrics are set aside in WORKDIR/checkpoints-after-STEP)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     group = parser.add_argument_group("multi-process runs")
     group.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0's coordination service")

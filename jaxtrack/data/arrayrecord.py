@@ -32,6 +32,7 @@ import numpy as np
 
 from jaxtrack.data.sequence import Dataset, Sequence
 from jaxtrack.errors import JaxtrackError
+from jaxtrack.files import inside, plain_name
 
 SPLIT = "frames"
 RECORDS_DIR = "jaxtrack_frames/1.0.0"
@@ -199,7 +200,9 @@ def open_arrayrecord(root):
         raise JaxtrackError(f"{root} is not an ArrayRecord conversion: expected sequences.json, "
                             "annotations.npz and the records written by `jaxtrack convert-data`")
     index = json.loads(index_path.read_text())
-    records = _tfds().builder_from_directory(root / index["records"]).as_data_source(SPLIT)
+    for number, entry in enumerate(index["sequences"]):
+        plain_name(entry["name"], f"{index_path}: sequence {number}")
+    records = _tfds().builder_from_directory(inside(root, index["records"])).as_data_source(SPLIT)
     with np.load(root / "annotations.npz") as annotations:
         arrays = {key: annotations[key] for key in annotations.files}
     total = sum(entry["frames"] for entry in index["sequences"])

@@ -10,7 +10,9 @@ name) holding
 * VOT2018/2019: ``baseline/<seq>/<seq>_001.txt`` reset-protocol records (VOT toolkit / pysot).
 
 Every file is written atomically and a sequence with a result file is never rerun, so a killed
-evaluation is never corrupt and a rerun only tracks what is missing. With ``processes > 1`` each
+evaluation is never corrupt and a rerun only tracks what is missing; each tracker folder's
+``producer.json`` records the model and parameters, and results of another are refused (or with
+``force`` replaced), never reused (:mod:`jaxtrack.eval.provenance`). With ``processes > 1`` each
 process (spawned, one JAX runtime each) tracks a disjoint share of the pending sequences.
 Speed is frames per second of ``init``/``update`` (crop, network, post-processing; frame decoding
 excluded) over every sequence's time file, after compiling for each frame size.
@@ -28,15 +30,16 @@ import numpy as np
 
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.eval.benchmarks import BENCHMARKS
+from jaxtrack.eval.provenance import claim, tracker_record
 from jaxtrack.eval.runner import result_paths, run_benchmark
 from jaxtrack.eval.scoring import open_benchmark, score_ope, score_results
-from jaxtrack.files import atomic_write
+from jaxtrack.files import atomic_write, inside
 from jaxtrack.track.loading import TRACKERS, tracker_factory, tracker_name
 
 
 def results_dir(workdir, benchmark, name):
     """Folder of tracker ``name``'s result files (VOT: its ``baseline`` folder)."""
-    folder = os.path.join(workdir, benchmark, name)
+    folder = inside(workdir, benchmark, name)
     return os.path.join(folder, "baseline") if BENCHMARKS.get(benchmark).protocol == "reset" else folder
 
 
@@ -81,10 +84,11 @@ def track_share(model_ref, hyper, benchmark, root, names, out_dir, split=None):
 
 
 def run_tracker(factory, model_ref, hyper, benchmark, dataset, out_dir, *, root, split=None, processes=1,
-                progress=True):
+                progress=True, force=False):
     """Track every sequence of ``dataset`` without results in ``out_dir``: here with ``factory``,
     or with ``processes > 1`` in spawned processes that each resolve ``model_ref``/``hyper`` and
-    track a disjoint share."""
+    track a disjoint share. Results of another producer are refused, or with ``force`` replaced."""
+    claim(out_dir, tracker_record(factory), force=force)
     todo = pending(dataset, out_dir, _protocol_layout(benchmark)[1])
     if not todo:
         return
@@ -121,7 +125,7 @@ def write_trackingnet_zip(dataset, out_dir, path):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for sequence in dataset:
-            archive.write(os.path.join(out_dir, sequence.name + ".txt"), sequence.name + ".txt")
+            archive.write(inside(out_dir, sequence.name + ".txt"), sequence.name + ".txt")
     atomic_write(path, buffer.getvalue())
 
 
@@ -131,7 +135,7 @@ def scorable(dataset):
 
 
 def track_and_score(models, benchmark, root, workdir, *, sequences=None, hyper=None, split=None,
-                    processes=1, progress=True):
+                    processes=1, progress=True, force=False):
     """Run and score several trackers on one benchmark.
 
     Args:
@@ -139,6 +143,7 @@ def track_and_score(models, benchmark, root, workdir, *, sequences=None, hyper=N
       benchmark: a key of :data:`jaxtrack.eval.benchmarks.BENCHMARKS`.
       hyper: hyperparameter set name for the Siamese trackers (None: the benchmark's default).
       split: dataset split (GOT-10k, TrackingNet); None: the reader's default for the benchmark.
+      force: replace results another model or parameter set produced (default: refuse them).
 
     Returns:
       ``{"benchmark", "scored": bool, "trackers": {name: {"model", "hyper", "results", "speed",
@@ -157,9 +162,9 @@ def track_and_score(models, benchmark, root, workdir, *, sequences=None, hyper=N
             raise JaxtrackError(f"two --model values give the tracker name {name!r}; rename one model folder")
         out_dir = results_dir(workdir, benchmark, name)
         run_tracker(factory, model_ref, hyper_name, benchmark, dataset, out_dir, root=root, split=split,
-                    processes=processes, progress=progress)
+                    processes=processes, progress=progress, force=force)
         if BENCHMARKS.get(benchmark).zip_submission:
-            write_trackingnet_zip(dataset, out_dir, os.path.join(workdir, benchmark, name + ".zip"))
+            write_trackingnet_zip(dataset, out_dir, inside(workdir, benchmark, name + ".zip"))
         scores = None
         if can_score:
             scores = score_results(benchmark, root, out_dir, sequences=dataset.names())
@@ -168,7 +173,8 @@ def track_and_score(models, benchmark, root, workdir, *, sequences=None, hyper=N
     return {"benchmark": benchmark, "scored": can_score, "trackers": trackers}
 
 
-def track_and_score_sequences(models, dataset, workdir, *, convention="otb", hyper="otb", progress=True):
+def track_and_score_sequences(models, dataset, workdir, *, convention="otb", hyper="otb", progress=True,
+                              force=False):
     """Track ``dataset`` (any mix of sequences, e.g. from several readers) with each of ``models``
     and score every tracker with one ``convention`` -> ``{tracker name: metrics.score_sequences result
     with "benchmark": dataset.name}`` (the form :func:`jaxtrack.eval.report.write_report` takes).
@@ -179,7 +185,7 @@ def track_and_score_sequences(models, dataset, workdir, *, convention="otb", hyp
     for model_ref in models:
         factory = tracker_factory(model_ref, hyper=None if model_ref in TRACKERS else hyper, benchmark="otb")
         name = tracker_name(model_ref, None if model_ref in TRACKERS else hyper)
-        out_dir = os.path.join(workdir, name)
-        run_benchmark(factory, dataset, out_dir, progress=progress)
+        out_dir = inside(workdir, name)
+        run_benchmark(factory, dataset, out_dir, progress=progress, force=force)
         scores[name] = {"benchmark": dataset.name, **score_ope(dataset, out_dir, convention)}
     return scores

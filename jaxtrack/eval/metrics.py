@@ -57,6 +57,8 @@ class Convention:
         ``[0, W]``, then ``w`` to ``[0, W - x]``: a box crossing the left edge keeps its width).
       pooled: also report GOT-10k's AO, SR0.50, SR0.75 and 101-point success curve, pooled over
         all scored frames of all sequences.
+      reader_options: reader kind -> options the toolkit's way of reading it needs when scoring
+        result files (got10k keeps Tiger1's first 5 frames: ``{"otb": {"init_omit": False}}``).
     """
 
     name: str
@@ -66,6 +68,7 @@ class Convention:
     norm_precision: str = "got10k"
     clip_to_image: bool = False
     pooled: bool = False
+    reader_options: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         for field, allowed in (("first_frame", ("gt", "skip", "score")),
@@ -88,7 +91,7 @@ CONVENTIONS = {c.name: c for c in (
     Convention("pysot", first_frame="gt", invalid_gt="pysot", absent="miss", norm_precision="pysot"),
     # GOT-10k: frame 0 excluded, clipped to the image, visible frames only, pooled AO/SR
     Convention("got10k", first_frame="skip", invalid_gt="drop", absent="drop", norm_precision="got10k",
-               clip_to_image=True, pooled=True),
+               clip_to_image=True, pooled=True, reader_options={"otb": {"init_omit": False}}),
 )}
 
 

@@ -54,8 +54,13 @@ def find_result_files(results_dir, sequence):
                         f"{os.path.join(results_dir, sequence.name + '.txt')}")
 
 
-def read_boxes(path, n_frames):
+def read_boxes(path, n_frames, span=None, notes=None):
     """A one-pass result file -> float64 (n_frames, 4) xyxy (NaN rows for ``nan`` values).
+
+    ``span = (offset, total)``: the sequence is frames ``offset .. offset + n_frames - 1`` of
+    ``total`` files (a reader's frame range or omitted first frames,
+    ``Sequence.attributes["file_frames"]``); a file with one row per file frame, as other toolkits
+    write it, is cut to those rows, and a sentence saying so is appended to ``notes``.
 
     Raises:
       JaxtrackError: a malformed row (naming file and line) or not one row per frame.
@@ -67,6 +72,12 @@ def read_boxes(path, n_frames):
             raise JaxtrackError(f"{path}:{number}: malformed result row {line.strip()!r}; "
                                 "expected x, y, w, h separated by commas, tabs or spaces")
         rows.append(values)
+    if span is not None and len(rows) == span[1] != n_frames:
+        offset = span[0]
+        rows = rows[offset:offset + n_frames]
+        if notes is not None:
+            notes.append(f"{path}: {span[1]} rows, one per file frame; rows {offset + 1}-{offset + n_frames} "
+                         f"scored against the {n_frames} frames of the convention")
     _check_count(path, len(rows), n_frames)
     return xywh_to_xyxy(np.array(rows, np.float64).reshape(-1, 4))
 

@@ -6,7 +6,8 @@ frame, or a VOT reset-protocol record) and ``<sequence>_time.txt`` (seconds per 
 ``init``/``update``, frame decoding excluded); ``"runs"`` (GOT-10k submissions, VOT baseline
 folders) ``<sequence>/<sequence>_001.txt`` and ``<sequence>/<sequence>_time.txt``. Each file is
 written to a temporary file and moved into place, the result file last: a sequence whose result
-file exists is complete and is skipped on the next run.
+file exists is complete and is skipped on the next run, as long as the folder's record of the
+tracker that produced it matches (:mod:`jaxtrack.eval.provenance`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from jaxtrack.boxes import xyxy_to_xywh
+from jaxtrack.boxes import check_initial_box, xyxy_to_xywh
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.files import atomic_write
+from jaxtrack.files import atomic_write, inside
+from jaxtrack.eval.provenance import claim, tracker_record
 from jaxtrack.polygons import polygon_iou, rect_polygons
 from jaxtrack.eval.result_files import (FAILURE, INIT, PREDICTED, SKIPPED, ResetRecord, format_boxes,
                                      format_record)
@@ -36,8 +38,8 @@ def run_sequence(tracker, sequence):
     """
     boxes = np.empty((len(sequence), 4))
     times = np.empty(len(sequence))
-    boxes[0] = _initial_box(sequence, 0)
     frame = sequence.frame(0)
+    boxes[0] = _initial_box(sequence, 0, frame)
     start = time.perf_counter()
     tracker.init(frame, boxes[0])
     times[0] = time.perf_counter() - start
@@ -70,7 +72,7 @@ def run_reset_protocol(tracker, sequence, skip=5):
         start = time.perf_counter()
         if not tracking:
             if np.all(np.isfinite(sequence.boxes[index])):
-                tracker.init(frame, sequence.boxes[index])
+                tracker.init(frame, _initial_box(sequence, index, frame))
                 codes[index], tracking = INIT, True
             times[index] = time.perf_counter() - start
             index += 1
@@ -90,14 +92,20 @@ def run_reset_protocol(tracker, sequence, skip=5):
 
 
 def result_paths(out_dir, name, layout="flat"):
-    """(result file, time file) of sequence ``name`` in ``out_dir`` for ``layout``."""
+    """(result file, time file) of sequence ``name`` in ``out_dir`` for ``layout``; a
+    :class:`JaxtrackError` if ``name`` would lead out of ``out_dir``."""
     if layout == "runs":
-        return (os.path.join(out_dir, name, f"{name}_001.txt"), os.path.join(out_dir, name, f"{name}_time.txt"))
-    return os.path.join(out_dir, name + ".txt"), os.path.join(out_dir, name + "_time.txt")
+        return inside(out_dir, name, f"{name}_001.txt"), inside(out_dir, name, f"{name}_time.txt")
+    return inside(out_dir, name + ".txt"), inside(out_dir, name + "_time.txt")
 
 
-def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, layout="flat", progress=True):
+def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, layout="flat", progress=True,
+                  force=False):
     """Run a fresh ``tracker_factory()`` on every sequence without a result file in ``out_dir``.
+
+    The factory's record (``tracker_factory.record()``, if it has one) is kept in ``out_dir``;
+    results of another record are refused, or with ``force`` removed and tracked again
+    (:func:`jaxtrack.eval.provenance.claim`).
 
     Args:
       tracker_factory: callable returning a new :class:`jaxtrack.track.Tracker`.
@@ -116,6 +124,7 @@ def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, 
         raise JaxtrackError(f"protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
     if layout not in LAYOUTS:
         raise JaxtrackError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    claim(out_dir, tracker_record(tracker_factory), force=force)
     os.makedirs(out_dir, exist_ok=True)
     summary = {}
     bar = tqdm(dataset.sequences, desc=f"{dataset.name} ({protocol})", unit="seq", disable=not progress)
@@ -139,9 +148,11 @@ def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, 
     return summary
 
 
-def _initial_box(sequence, index):
+def _initial_box(sequence, index, frame):
+    """The ground-truth box of frame ``index`` once :func:`check_initial_box` accepts it."""
     box = sequence.boxes[index]
     if not np.all(np.isfinite(box)):
         raise JaxtrackError(f"sequence {sequence.name!r}: frame {index} has no valid ground-truth box to "
                             "initialise the tracker")
+    check_initial_box(xyxy_to_xywh(box), frame.shape[1::-1], f"sequence {sequence.name!r} frame {index}")
     return box

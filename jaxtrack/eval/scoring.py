@@ -9,11 +9,11 @@ from jaxtrack.eval import metrics, vot_measures
 from jaxtrack.eval.benchmarks import BENCHMARKS
 
 
-def open_benchmark(benchmark, root, *, sequences=None, split=None):
+def open_benchmark(benchmark, root, *, sequences=None, split=None, **reader_options):
     """The dataset of ``benchmark`` (a key of :data:`BENCHMARKS`) at ``root``, with the reader
-    options of the benchmark (``split`` overrides the default split)."""
+    options of the benchmark and ``reader_options`` (``split`` overrides the default split)."""
     entry = BENCHMARKS.get(benchmark)
-    options = dict(entry.options)
+    options = dict(entry.options, **reader_options)
     if split is not None:
         options["split"] = split
     return open_dataset(entry.reader, root, sequences=sequences, **options)
@@ -37,14 +37,16 @@ def score_results(benchmark, root, results_dir, *, sequences=None, convention=No
       ``{"benchmark", "results", "convention", "overall", "sequences"}``: fractions in [0, 1]
       (OTB family: ``auc``, ``precision``, ``norm_precision``, ``success_rate`` and curves; plus
       ``ao``, ``sr50``, ``sr75`` for GOT-10k; VOT: ``accuracy``, ``robustness``, ``failures``,
-      ``eao``). Sequences with OTB-style attributes carry them as ``attributes``.
+      ``eao``). Sequences with OTB-style attributes carry them as ``attributes``. One-pass scores
+      also list in ``aligned`` the result files cut to the scored frames (:func:`score_ope`).
     """
     entry = BENCHMARKS.get(benchmark)
     convention = convention or entry.convention
     if convention not in conventions_for(benchmark):
         raise JaxtrackError(f"convention {convention!r} does not apply to {benchmark}; "
                             f"use one of {', '.join(conventions_for(benchmark))}")
-    dataset = open_benchmark(benchmark, root, sequences=sequences)
+    reader_options = getattr(metrics.CONVENTIONS.get(convention), "reader_options", {}).get(entry.reader, {})
+    dataset = open_benchmark(benchmark, root, sequences=sequences, **reader_options)
     for seq in dataset:
         if seq.attributes.get("first_box_only"):
             raise JaxtrackError(f"sequence {seq.name!r} has only its first box (a test split); "
@@ -69,16 +71,18 @@ def image_size(sequence):
 
 def score_ope(dataset, results_dir, convention):
     """Score one-pass result files of ``dataset`` in ``results_dir`` with ``convention`` ->
-    :func:`jaxtrack.eval.metrics.score_sequences` result (image sizes read when the convention clips)."""
-    predictions = []
+    :func:`jaxtrack.eval.metrics.score_sequences` result (image sizes read when the convention clips),
+    with ``"aligned"``: notes on result files of one row per file frame cut to the scored frames."""
+    predictions, notes = [], []
     for seq in dataset:
         files = result_files.find_result_files(results_dir, seq)
         if len(files) != 1:
             raise JaxtrackError(f"{len(files)} result runs for {seq.name!r} in {results_dir}; "
                                 "one-pass evaluation scores one run per sequence")
-        predictions.append(result_files.read_boxes(files[0], len(seq)))
+        predictions.append(result_files.read_boxes(files[0], len(seq), span=seq.attributes.get("file_frames"),
+                                                   notes=notes))
     sizes = [image_size(seq) for seq in dataset] if metrics.CONVENTIONS[convention].clip_to_image else None
-    return metrics.score_sequences(predictions, list(dataset), convention, sizes)
+    return {**metrics.score_sequences(predictions, list(dataset), convention, sizes), "aligned": notes}
 
 
 def _score_vot(dataset, results_dir, convention):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from jaxtrack.track.identity import peer_record
+
 
 class CsrtTracker:
     """:class:`jaxtrack.track.base.Tracker` around ``cv2.TrackerCSRT``.
@@ -14,6 +16,11 @@ class CsrtTracker:
     then kept; OpenCV's own answer then is an empty box, which scores IoU 0). CSRT is sensitive
     to that rounding: on VOT's bag, truncating instead of rounding moves its AUC from 0.33 to 0.41.
     """
+
+    @staticmethod
+    def record():
+        """What produces CSRT's results: OpenCV's version."""
+        return peer_record("csrt", "opencv", cv2.__version__)
 
     def __init__(self):
         self._tracker = None

@@ -43,6 +43,9 @@ def load_model(model_ref):
     if not path.exists():
         raise JaxtrackError(f"model {model_ref}: no such file or directory (expected a jaxtrack model "
                             f"directory, a training workdir, or one of {', '.join(TRACKERS.names())})")
+    if not path.is_dir():
+        raise JaxtrackError(f"model {model_ref} is a file; expected a jaxtrack model directory, a training "
+                            f"workdir, {DEFAULT} or one of {', '.join(TRACKERS.names())}")
     if models.is_workdir(path):
         return models.load_checkpoint(path)
     return models.load(path)

@@ -31,6 +31,7 @@ from jaxtrack.errors import JaxtrackError
 from jaxtrack.models import FAMILIES, abstract_outputs, family_of
 from jaxtrack.track import hyper as hyper_sets
 from jaxtrack.track import postprocess as pp
+from jaxtrack.track.identity import siamese_record
 from jaxtrack.track.crop_jax import context_side, crop_window, mean_colour, square_window
 
 
@@ -184,6 +185,10 @@ class SiameseTrackerFactory:
 
     def __call__(self):
         return SiameseTracker(self.functions, self.weights, self.geometry)
+
+    def record(self):
+        """What produces this factory's results (:func:`jaxtrack.track.identity.siamese_record`)."""
+        return siamese_record(self.geometry.family, self.name, self.weights.hyper, self.weights.variables)
 
 
 def siamese_factory(model, variables, *, hyper=None, benchmark=None):

@@ -10,6 +10,7 @@ import time
 import cv2
 import numpy as np
 
+from jaxtrack.boxes import check_initial_box, xyxy_to_xywh
 from jaxtrack.data.readers.common import IMAGE_EXTENSIONS, list_frames
 from jaxtrack.errors import JaxtrackError
 
@@ -20,8 +21,9 @@ class Frames:
     """The frames of ``path`` in order, as uint8 (H, W, 3) BGR arrays (iterate once or more).
 
     A directory supplies its image files (``.jpg``, ``.jpeg``, ``.png``, ``.bmp``) in frame
-    order (numeric names numerically: ``2.jpg`` before ``10.jpg``); anything else is opened with ``cv2.VideoCapture``. ``fps`` is the video's frame rate
-    (:data:`DEFAULT_FPS` for folders or when the file does not say).
+    order (numeric names numerically: ``2.jpg`` before ``10.jpg``); anything else is opened with
+    ``cv2.VideoCapture``. ``fps`` is the video's frame rate (:data:`DEFAULT_FPS` for folders or
+    when the file does not say); ``size`` the first frame's ``(width, height)``.
 
     Raises:
       JaxtrackError: the path is missing, an empty folder, not a readable video, or a frame
@@ -36,15 +38,17 @@ class Frames:
             self.files = list_frames(self.path)
             if not self.files:
                 raise JaxtrackError(f"{self.path}: no image files ({', '.join(IMAGE_EXTENSIONS)}) in this folder")
+            self.size = next(iter(self)).shape[1::-1]
         elif not os.path.isfile(self.path):
             raise JaxtrackError(f"video {self.path}: no such file or directory")
         else:
             capture = self._capture()
             fps = capture.get(cv2.CAP_PROP_FPS)
-            ok, _ = capture.read()
+            ok, first = capture.read()
             capture.release()
             if not ok:
                 raise JaxtrackError(f"{self.path}: no decodable frame (not a video OpenCV can read)")
+            self.size = first.shape[1::-1]
             self.fps = fps if fps and np.isfinite(fps) and fps > 0 else DEFAULT_FPS
 
     def _capture(self):
@@ -74,32 +78,19 @@ class Frames:
 
 def parse_box(text):
     """``"x,y,w,h"`` (top-left corner and size, pixels; commas and/or spaces) -> float64 (4,)
-    xyxy.
+    ``x, y, w, h`` as given (:func:`jaxtrack.boxes.check_initial_box` checks it against the frame).
 
     Raises:
-      JaxtrackError: not four numbers, not finite, or zero/negative width or height.
+      JaxtrackError: not four numbers.
     """
     parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
     try:
         values = [float(p) for p in parts]
     except ValueError:
         values = []
-    if len(values) != 4 or not np.all(np.isfinite(values)):
+    if len(values) != 4:
         raise JaxtrackError(f"--init {text!r}: expected four numbers x,y,w,h (top-left corner, width, height)")
-    x, y, w, h = values
-    if w <= 0 or h <= 0:
-        raise JaxtrackError(f"--init {text!r}: width and height must be positive")
-    return np.array([x, y, x + w, y + h])
-
-
-def check_box_in_frame(box, frame):
-    """Raise :class:`JaxtrackError` unless the xyxy ``box`` overlaps ``frame`` (H, W, 3)."""
-    height, width = frame.shape[:2]
-    inside = min(box[2], width) - max(box[0], 0) > 0 and min(box[3], height) - max(box[1], 0) > 0
-    if not inside:
-        x, y, w, h = box[0], box[1], box[2] - box[0], box[3] - box[1]
-        raise JaxtrackError(f"initial box x,y,w,h = {x:g},{y:g},{w:g},{h:g} lies outside the "
-                            f"{width}x{height} first frame")
+    return np.array(values, np.float64)
 
 
 class Renderer:
@@ -139,7 +130,7 @@ def track_video(tracker, frames, box, renderer=None):
     for index, frame in enumerate(frames):
         start = time.perf_counter()
         if index == 0:
-            check_box_in_frame(box, frame)
+            check_initial_box(xyxy_to_xywh(np.asarray(box, np.float64)), frame.shape[1::-1], "track_video")
             tracker.init(frame, box)
             result, score = np.asarray(box, np.float64), 1.0
         else:

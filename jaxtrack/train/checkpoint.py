@@ -5,11 +5,13 @@ parameters, batch statistics, optimiser state, step, RNG key), ``data`` (the inp
 state, JSON) and ``config`` (the resolved experiment config, JSON), the layout that
 :mod:`jaxtrack.models.model_files` reads the inference variables from (tracking, export). Orbax
 writes each step into a temporary folder and renames it when complete, so a killed run never
-leaves a half checkpoint that looks finished; the last ``max_to_keep`` are kept.
+leaves a half checkpoint that looks finished; the last ``max_to_keep`` are kept. Resuming from an
+earlier step sets the later ones aside (:meth:`Checkpointer.set_aside_after`).
 """
 
 from __future__ import annotations
 
+import itertools
 import pathlib
 
 import orbax.checkpoint as ocp
@@ -52,6 +54,24 @@ class Checkpointer:
             data=ocp.args.JsonSave(data_state),
             config=ocp.args.JsonSave(config)), force=True)
         self._manager.wait_until_finished()
+
+    def set_aside_after(self, step):
+        """Move the checkpoints later than ``step`` to ``workdir/checkpoints-after-<step>/`` (a
+        resume from ``step`` then writes its own) -> that folder, or None if there were none."""
+        step = self._existing_step(step)
+        later = [s for s in self.steps() if s > step]
+        if not later:
+            return None
+        aside = self.directory.parent / f"{CHECKPOINTS}-after-{step}"
+        for number in itertools.count(2):
+            if not aside.exists():
+                break
+            aside = self.directory.parent / f"{CHECKPOINTS}-after-{step}.{number}"
+        aside.mkdir()
+        for s in later:
+            (self.directory / str(s)).rename(aside / str(s))
+        self._manager.reload()
+        return aside
 
     def saved_config(self, step=None):
         """The resolved config saved with ``step`` (default: the latest), without the state."""

@@ -14,6 +14,7 @@ import pathlib
 import numpy as np
 
 from jaxtrack.errors import JaxtrackError
+from jaxtrack.files import atomic_write
 
 
 class MetricsLog:
@@ -39,6 +40,24 @@ class MetricsLog:
         if self.enabled:
             self.jsonl.close()
             self.tensorboard.close()
+
+
+def truncate_metrics(path, step, aside):
+    """Keep the records of ``path`` (metrics.jsonl) up to ``step``; append the later ones to
+    ``aside`` (a file beside the set-aside checkpoints)."""
+    path = pathlib.Path(path)
+    if not path.exists():
+        return
+    kept, later = [], []
+    for line in path.read_text().splitlines(keepends=True):
+        try:
+            record_step = int(json.loads(line)["step"])
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue  # a torn last line
+        (kept if record_step <= step else later).append(line)
+    with open(aside, "a") as f:
+        f.writelines(later)
+    atomic_write(path, "".join(kept))
 
 
 def read_metrics(path):

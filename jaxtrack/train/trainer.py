@@ -6,6 +6,8 @@ family, sample grid, optimiser, labeller, objective) -> jitted step -> data pipe
 
 Resume-first: if ``workdir`` has a checkpoint, the run continues from it (state, RNG, data
 iterator position), so a killed run ends with the numbers an uninterrupted run would have had.
+``resume_step`` resumes from an earlier checkpoint: the later ones and their metrics records are
+set aside in ``workdir/checkpoints-after-<step>/``.
 Logs go to ``workdir/metrics.jsonl`` and TensorBoard event files in ``workdir/tensorboard``
 (:mod:`jaxtrack.train.metrics_log`); only process 0 logs and shows progress.
 """
@@ -26,7 +28,7 @@ from jaxtrack.data.pairs import PairSampler
 from jaxtrack.data.pipeline import make_pipeline
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.train.checkpoint import Checkpointer
-from jaxtrack.train.metrics_log import MetricsLog, check_finite
+from jaxtrack.train.metrics_log import MetricsLog, check_finite, truncate_metrics
 from jaxtrack.train.recipe import Recipe
 from jaxtrack.train.sources import open_sources
 from jaxtrack.train.step import BATCH_AXIS, global_batch
@@ -54,15 +56,17 @@ def train(config, workdir, *, resume_step=None, progress=True, stop_after=None):
       dict with the final ``step`` and the last logged ``metrics``.
     """
     config = plain_dict(config)
-    workdir = pathlib.Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    lead = jax.process_index() == 0
     data = config["data"]
     batch_size = data["batch_size"]
-
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size <= 0:
+        raise JaxtrackError(f"data.batch_size must be a positive integer, not {batch_size!r}")
     mesh = make_mesh()
     if batch_size % mesh.size:
         raise JaxtrackError(f"batch_size {batch_size} is not divisible by the {mesh.size} devices")
+    recipe = Recipe.from_config(config)  # a model/label/loss mismatch is refused before anything is written
+    workdir = pathlib.Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    lead = jax.process_index() == 0
     with Checkpointer(workdir, max_to_keep=config.get("keep_checkpoints", 3)) as checkpointer:
         resuming = checkpointer.latest_step() is not None or resume_step is not None
         if resuming:
@@ -70,7 +74,8 @@ def train(config, workdir, *, resume_step=None, progress=True, stop_after=None):
             if saved_model != config.get("model"):
                 raise JaxtrackError(f"{workdir} holds a run of model {saved_model}, not {config.get('model')}; "
                                     "use another workdir")
-        recipe = Recipe.from_config(config)
+        if resume_step is not None:
+            set_aside_later(checkpointer, workdir, resume_step, lead)
         step_fn = recipe.jitted_step(mesh)
 
         sampler = PairSampler(open_sources(data, workdir), seed=config["seed"], neg=data.get("neg", 0.2),
@@ -80,6 +85,8 @@ def train(config, workdir, *, resume_step=None, progress=True, stop_after=None):
         if resuming:
             state, data_state, _ = checkpointer.restore(recipe.abstract_state(mesh), resume_step)
             iterator.set_state(data_state)
+            if lead:
+                print(f"train: resuming from step {int(state['step'])}", flush=True)
         else:
             state = recipe.initial_state(mesh)
         if lead:
@@ -121,3 +128,18 @@ def train(config, workdir, *, resume_step=None, progress=True, stop_after=None):
             bar.close()
             log.close()
     return {"step": end, "metrics": last}
+
+
+def set_aside_later(checkpointer, workdir, step, lead):
+    """Before resuming from ``step``: move later checkpoints to ``checkpoints-after-<step>/`` and
+    their metrics.jsonl records to a file there (process 0; the others wait for it)."""
+    if lead:
+        aside = checkpointer.set_aside_after(step)
+        if aside is not None:
+            truncate_metrics(workdir / "metrics.jsonl", step, aside / "metrics.jsonl")
+            print(f"train: checkpoints after step {step} set aside in {aside}", flush=True)
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices("set aside later checkpoints")
+    checkpointer.steps()  # every process's manager sees the steps left

@@ -37,7 +37,8 @@ def open_coco(root, *, annotations=None, images=None, include_crowd=False, seque
     common.require_dir(images, LAYOUT)
     try:
         data = json.loads(common.read_text(anno_path, "COCO annotation file"))
-        files = {image["id"]: image["file_name"] for image in data["images"]}
+        files = {image["id"]: common.plain_name(image["file_name"], f"{anno_path}: image {index} (id {image['id']!r})")
+                 for index, image in enumerate(data["images"])}
         categories = {c["id"]: c["name"] for c in data.get("categories", [])}
         entries = data["annotations"]
     except (json.JSONDecodeError, KeyError, TypeError) as error:

@@ -15,6 +15,7 @@ import numpy as np
 from jaxtrack.boxes import xywh_to_xyxy
 from jaxtrack.data.sequence import Sequence
 from jaxtrack.errors import JaxtrackError
+from jaxtrack.files import plain_name
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
 _SEPARATORS = re.compile(r"[,\s]+")
@@ -184,3 +185,12 @@ def select(names, wanted, kind):
     if missing:
         raise JaxtrackError(f"{kind}: no sequence named {', '.join(missing)}")
     return list(wanted)
+
+
+def read_names(path, what):
+    """One plain name per line of ``path`` (blank lines skipped), each checked by :func:`plain_name`."""
+    names = []
+    for number, line in enumerate(read_text(path, what).splitlines(), start=1):
+        for token in line.split():
+            names.append(plain_name(token, f"{path}:{number}"))
+    return names

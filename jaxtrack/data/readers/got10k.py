@@ -40,7 +40,7 @@ def open_got10k(root, *, split="val", sequences=None, bad_rows="error"):
     if not os.path.isfile(list_path):
         raise JaxtrackError(f"missing {list_path}; expected the GOT-10k layout "
                             "<root>/<split>/list.txt and <root>/<split>/<seq>/groundtruth.txt")
-    found = common.read_text(list_path, "GOT-10k sequence list").split()
+    found = common.read_names(list_path, "GOT-10k sequence list")
     names = common.select(found, sequences, f"GOT-10k {split} split {split_dir}")
     return Dataset("got10k", [_sequence(os.path.join(split_dir, name), name, split, bad_rows)
                               for name in names])

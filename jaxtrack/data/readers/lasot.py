@@ -39,7 +39,7 @@ def open_lasot(root, *, split=None, sequences=None, bad_rows="error"):
         if split not in SPLIT_FILES:
             raise JaxtrackError(f"LaSOT split must be one of {', '.join(SPLIT_FILES)}, not {split!r}")
         split_path = os.path.join(root, SPLIT_FILES[split])
-        found = common.select(found, common.read_text(split_path, "LaSOT split list").split(),
+        found = common.select(found, common.read_names(split_path, "LaSOT split list"),
                               f"LaSOT root {root} (split list {split_path})")
     names = common.select(found, sequences, f"LaSOT root {root}")
     return Dataset("lasot", [_sequence(root, name, bad_rows) for name in names])

@@ -12,6 +12,9 @@ Special cases of the OTB toolkit (as handled by got10k, pysot and pytracking):
     BlurCar1 247-988, ...); frames are selected by the number in their file name.
   * Tiger1: pysot and pytracking drop its first 5 frames and boxes (``init_omit``); got10k keeps
     them (``init_omit=False``).
+
+A sequence cut from its files this way has ``attributes["file_frames"] = (offset, total)``: it is
+files ``offset ..`` of ``total``, so that result files with one row per file frame can be aligned.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ def _annotation_files(root):
 def _sequence(root, name, folder, anno_path, aliases, frame_ranges, init_omit, bad_rows):
     rows = common.read_rows(anno_path, (4,), bad_rows=bad_rows)
     frames = common.list_frames(os.path.join(root, folder, "img"), "OTB frame folder")
+    files, offset = len(frames), 0
     if frame_ranges and folder in FRAME_RANGES:
         first, last = FRAME_RANGES[folder]
         by_number = {common.frame_key(os.path.basename(p))[1]: p for p in frames}
@@ -86,10 +90,14 @@ def _sequence(root, name, folder, anno_path, aliases, frame_ranges, init_omit, b
         if missing:
             raise JaxtrackError(f"sequence {name!r}: missing frame {missing[0]} of the annotated "
                                 f"range {first}-{last} in {os.path.join(root, folder, 'img')}")
+        offset = frames.index(by_number[first])
         frames = [by_number[n] for n in wanted]
     if init_omit and folder in INIT_OMIT:
         frames, rows = frames[INIT_OMIT[folder]:], rows[INIT_OMIT[folder]:]
+        offset += INIT_OMIT[folder]
     attributes = {"aliases": tuple(aliases)}
+    if len(frames) != files:
+        attributes["file_frames"] = (offset, files)
     attrs_path = os.path.join(root, folder, "attrs.txt")
     if os.path.isfile(attrs_path):
         text = common.read_text(attrs_path, "OTB attribute list")

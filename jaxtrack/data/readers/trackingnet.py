@@ -41,7 +41,7 @@ def open_trackingnet(root, *, split="train", chunks=None, sequences=None, bad_ro
         common.require_dir(anno_dir, LAYOUT)
         for file_name in sorted(os.listdir(anno_dir)):
             if file_name.endswith(".txt"):
-                where[file_name[:-4]] = chunk
+                where[common.plain_name(file_name[:-4], os.path.join(anno_dir, file_name))] = chunk
     if not where:
         raise JaxtrackError(f"no annotation files in the {split} chunks of {root}; expected {LAYOUT}")
     names = common.select(list(where), sequences, f"TrackingNet root {root}")

@@ -34,7 +34,7 @@ def open_vot(root, *, box="minmax", sequences=None, bad_rows="error"):
         raise JaxtrackError(f"VOT box conversion must be one of {', '.join(BOX_MODES)}, not {box!r}")
     list_path = os.path.join(root, "list.txt")
     if os.path.isfile(list_path):
-        found = common.read_text(list_path, "VOT sequence list").split()
+        found = common.read_names(list_path, "VOT sequence list")
     else:
         found = sorted(n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "groundtruth.txt")))
     if not found:

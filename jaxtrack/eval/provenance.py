@@ -1,0 +1,62 @@
+"""Which tracker produced a results folder: a record beside the results, checked before a resume.
+
+``<results>/producer.json`` holds the tracker's record (:mod:`jaxtrack.track.identity`: the
+weights' digest, the parameter set and its values, the code version). A run that finds results
+from another producer refuses to mix them (or, with ``force``, clears the folder first); results
+without a record (written before records existed) are adopted with a note.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+
+from jaxtrack.errors import JaxtrackError
+from jaxtrack.files import atomic_write, inside
+
+RECORD_FILE = "producer.json"
+
+
+def tracker_record(factory):
+    """The record of a tracker factory (its ``record()``), or None when it has none (e.g. a test lambda)."""
+    record = getattr(factory, "record", None)
+    return None if record is None else json.loads(json.dumps(record()))
+
+
+def claim(out_dir, record, *, force=False):
+    """Make ``out_dir`` hold results of ``record``'s producer only.
+
+    A folder with the same record (or without results) is kept for resuming; with another
+    record, ``force`` removes its results, else a :class:`JaxtrackError` says what differs.
+    """
+    if record is None:
+        return
+    path = inside(out_dir, RECORD_FILE)
+    saved = _saved(path)
+    if saved == record:
+        return
+    if saved is not None:
+        if not force:
+            changed = ", ".join(f"{k} {saved.get(k)!r} -> {record.get(k)!r}" for k in sorted(set(saved) | set(record))
+                                if saved.get(k) != record.get(k))
+            raise JaxtrackError(f"{out_dir} holds results of another tracker ({changed}); pass --force to "
+                                "replace them, or write to another folder")
+        shutil.rmtree(out_dir)
+    elif os.path.isdir(out_dir) and os.listdir(out_dir):
+        print(f"note: {out_dir} has results without a record of their producer; they are kept as this "
+              "tracker's (pass --force to replace them)", file=sys.stderr)
+        if force:
+            shutil.rmtree(out_dir)
+    atomic_write(path, json.dumps(record, indent=1) + "\n")
+
+
+def _saved(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {"unreadable": path}
