@@ -89,11 +89,11 @@ def main(argv=None):
     slices_step = Recipe.from_config(config).jitted_step(mesh)
     on_maps, on_maps_slices = step(fft_step, maps), step(slices_step, maps)
     jax.block_until_ready(on_maps())  # traced (and compiled) before the swap below
-    heads.xcorr_depthwise = layers.shifted_sum  # the restatement: autodiff through the slices
+    heads.correlation = lambda name: layers.shifted_sum  # the restatement: autodiff through the slices
     try:
         jax.block_until_ready(on_maps_slices())  # traced while swapped
     finally:
-        heads.xcorr_depthwise = layers.xcorr_depthwise
+        heads.correlation = layers.correlation
 
     cases = {"backbone forward (search + template)": lambda: (embed(variables, crops["search"]),
                                                                embed(variables, crops["template"])),
