@@ -1,6 +1,6 @@
 """Training pairs per second from JPEG folders vs from their ArrayRecord conversion.
 
-Run: ``python benchmarks/arrayrecord.py [--pairs 256] [--sequences 24] [--repeats 3]``. Writes a
+Run: ``python -m benchmarks.arrayrecord [--pairs 256] [--sequences 24] [--repeats 3]``. Writes a
 synthetic GOT-10k-layout set (320x240 JPEG frames) to a temporary directory on the local disk,
 converts it with :func:`jaxtrack.data.arrayrecord.convert`, and measures, one process, OpenCV
 single-threaded, best of ``--repeats`` interleaved runs:
@@ -22,6 +22,7 @@ import time
 import cv2
 import numpy as np
 
+from benchmarks import machine
 from jaxtrack.data import arrayrecord, pairs, synthetic
 from jaxtrack.data.readers import open_dataset
 
@@ -47,6 +48,7 @@ def main():
     parser.add_argument("--sequences", type=int, default=24)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    machine.report()
     cv2.setNumThreads(1)
     with tempfile.TemporaryDirectory() as tmp:
         root = synthetic.make_synthetic(pathlib.Path(tmp) / "jpeg", num_sequences=args.sequences,

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchmarks import machine
 from jaxtrack import assign
 from reference import numpy_assign as ref
 
@@ -55,6 +56,7 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args(argv)
+    machine.report()
 
     anchors = jnp.asarray(assign.anchor_grid())
     points = jnp.asarray(assign.point_grid())

@@ -1,6 +1,6 @@
 """Training-pair throughput: the Grain pipeline vs a plain Python loop doing the same work.
 
-Run: ``python benchmarks/data.py [--pairs 512] [--batch 32] [--repeats 3]``. Writes a small
+Run: ``python -m benchmarks.data [--pairs 512] [--batch 32] [--repeats 3]``. Writes a small
 synthetic dataset (320x240 JPEG frames) to a temporary directory, then measures pairs per second
 (JPEG decode + crop + augmentation + batching) for
 
@@ -21,6 +21,7 @@ import time
 import cv2
 import numpy as np
 
+from benchmarks import machine
 from jaxtrack.data import pairs, synthetic
 from jaxtrack.data.pipeline import make_pipeline
 from jaxtrack.data.readers import open_dataset
@@ -54,6 +55,7 @@ def main():
     parser.add_argument("--sequences", type=int, default=24)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    machine.report()
     cv2.setNumThreads(1)
     batches = max(args.pairs // args.batch, 1)
     with tempfile.TemporaryDirectory() as root:

@@ -24,6 +24,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchmarks import machine
+
 
 def compiled(fn, *args):
     return jax.jit(fn).lower(*args).compile()
@@ -104,6 +106,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2, help="PyTorch intra-op threads")
     parser.add_argument("--skip-table", action="store_true", help="only the latency comparison")
     args = parser.parse_args(argv)
+    machine.report()
 
     jax_s, torch_s, difference, step_flops = tracking_step_latency(args.repeats, args.threads)
     print(f"SiamRPN++ R50 tracking step (batch 1, 255 search crop, template embedded once), "

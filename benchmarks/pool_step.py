@@ -10,13 +10,13 @@ same run, interleaved:
 - the same maps step with the depthwise correlation differentiated through its shifted slices
   (the restatement of jaxtrack's correlation before its FFT backward pass).
 
-It prints the load average first: figures measured beside other jobs are not to be reported.
+It prints the machine's load first (:mod:`benchmarks.machine`): figures measured beside other jobs
+are not to be reported.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchmarks import machine
 from jaxtrack.config import plain_dict
 from jaxtrack.models import heads, layers
 from jaxtrack.train.recipe import Recipe
@@ -54,9 +55,7 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
-    load = os.getloadavg()
-    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores"
-          + ("" if load[0] < 0.5 * os.cpu_count() else "  (NOT IDLE: do not report these figures)"))
+    machine.report()
 
     config = _config()
     config["data"]["batch_size"] = args.batch
@@ -90,11 +89,11 @@ def main(argv=None):
     slices_step = Recipe.from_config(config).jitted_step(mesh)
     on_maps, on_maps_slices = step(fft_step, maps), step(slices_step, maps)
     jax.block_until_ready(on_maps())  # traced (and compiled) before the swap below
-    heads.xcorr_depthwise = layers.shifted_sum  # the restatement: autodiff through the slices
+    heads.correlation = lambda name: layers.shifted_sum  # the restatement: autodiff through the slices
     try:
         jax.block_until_ready(on_maps_slices())  # traced while swapped
     finally:
-        heads.xcorr_depthwise = layers.xcorr_depthwise
+        heads.correlation = layers.correlation
 
     cases = {"backbone forward (search + template)": lambda: (embed(variables, crops["search"]),
                                                                embed(variables, crops["template"])),

@@ -1,6 +1,6 @@
 """Tracking speed of the Siamese trackers on one 640x360 frame, with a per-frame breakdown.
 
-Run: ``python benchmarks/track.py [--models siamcar_small ...] [--frames 30]``. Per model
+Run: ``python -m benchmarks.track [--models siamcar_small ...] [--frames 30]``. Per model
 (random weights: speed does not depend on them) prints the median milliseconds of the search
 crop, the network (template features given) and the post-processing, each jitted on its own, and
 the frames per second of the whole ``tracker.update`` (one jitted function: crop + network +
@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchmarks import machine
 from jaxtrack import models
 from jaxtrack.track.siamese_tracker import locate, search_crop, siamese_factory
 
@@ -86,6 +87,7 @@ def main(argv=None):
     parser.add_argument("--frames", type=int, default=30, help="frames tracked for the fps figure")
     parser.add_argument("--repeats", type=int, default=20, help="calls per component timing")
     args = parser.parse_args(argv)
+    machine.report()
     print(f"JAX {jax.__version__} on {jax.devices()[0].platform}, 640x360 frame; milliseconds per frame")
     header = (f"{'model':<16} {'params':>7} {'crop':>7} {'network':>8} {'post':>7} {'sum':>8} "
               f"{'update fps':>10} {'compile s':>9}")

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchmarks import machine
 from jaxtrack.assign import Labels
 from jaxtrack.config import load_config, plain_dict
 from reference import numpy_assign as ref
@@ -156,6 +157,7 @@ def main(argv=None):
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
+    machine.report()
     print(f"batch {args.batch}, {jax.default_backend()}, one device, median of {args.repeats} steps")
     print(f"{'config':24s} {'assigner':14s} {'on-device pairs/s':>18s} {'host-labels pairs/s':>20s} "
           f"{'host labels ms':>15s} {'assigner share':>15s} {'compile s':>10s}")

@@ -50,13 +50,14 @@ def synthetic_videos(num_sequences=300, frames=(50, 100), frame_range=50, **opti
 
 
 def experiment(*, model, assigner, loss, batch_size, optim, sources, pretrained=None, seed=0, num_workers=8,
-               read_threads=4):
+               read_threads=4, compute_dtype="float32"):
     """A config: ``model``/``assigner``/``loss`` dicts (``{"name": ..., **options}``), ``optim``
     (:func:`pysot_schedule`), ``sources`` (a list of data sources), the global ``batch_size``,
     ``pretrained`` backbone weights; negative pairs 20%, no gray pairs; log every 20 steps,
-    checkpoint every 500, keep 3."""
+    checkpoint every 500, keep 3. ``compute_dtype="bfloat16"`` (or ``--set compute_dtype=bfloat16``)
+    computes in bfloat16 on GPUs/TPUs, parameters and losses float32."""
     return ml_collections.ConfigDict(dict(
-        seed=seed, model=model, assigner=assigner, loss=loss, pretrained=pretrained, optim=optim,
+        seed=seed, compute_dtype=compute_dtype, model=model, assigner=assigner, loss=loss, pretrained=pretrained, optim=optim,
         data=dict(batch_size=batch_size, neg=0.2, gray=0.0, num_workers=num_workers, read_threads=read_threads,
                   sources=sources),
         log_every=20, checkpoint_every=500, keep_checkpoints=3))

@@ -3,7 +3,8 @@
 ``build({"name": "siamcar_small", "channels": 32})`` (a dict or an ml_collections ConfigDict):
 ``name`` picks a factory in :data:`MODELS`; the other keys are its keyword arguments, plus the
 pixel settings every model accepts (``pixel_mean``, ``pixel_std``, ``swap_rb``, see
-:class:`jaxtrack.models.siamese.SiameseModel`).
+:class:`jaxtrack.models.siamese.SiameseModel`) and the head's ``correlation`` form (``auto``,
+``slices``, ``grouped_conv``; :mod:`jaxtrack.models.heads`).
 
 Output grids for 127/255 crops: 25x25 for every model except ``siamrpn_alex`` (17x17; pysot
 tracks with it on 287 crops, 21x21). RPN models return ``cls`` (B, S*S*5, 2), ``loc``
@@ -29,6 +30,7 @@ from jaxtrack.models.backbones import BACKBONES, SmallNet
 from jaxtrack.models.efficientnet import EfficientNetLite0
 from jaxtrack.models.heads import CARHead, DepthwiseRPN, MultiRPN
 from jaxtrack.models.lafa import LAFA
+from jaxtrack.models.layers import CORRELATIONS
 from jaxtrack.models.necks import AdjustAll
 from jaxtrack.models.resnet import ResNet50Atrous
 from jaxtrack.models.siamese import SiameseModel
@@ -36,6 +38,8 @@ from jaxtrack.registry import Registry
 
 MODELS = Registry("model")
 PIXEL_KEYS = ("pixel_mean", "pixel_std", "swap_rb")
+HEAD_KEYS = ("correlation",)
+"""Settings of the head every model accepts (fields of every head class)."""
 TFLITE_PIXELS = {"pixel_mean": (127.0, 127.0, 127.0), "pixel_std": (128.0, 128.0, 128.0),
                  "swap_rb": True}
 """EfficientNet-Lite's ImageNet input convention (RGB, (x - 127) / 128)."""
@@ -148,10 +152,10 @@ def check_keys(name, factory, keys, extra=()):
 
 
 def build(config):
-    """Model from a config: ``{"name": ..., **factory_kwargs, **pixel_settings}``.
+    """Model from a config: ``{"name": ..., **factory_kwargs, **pixel_settings, correlation=}``.
 
     Raises:
-      JaxtrackError: no or unknown ``name``, or keys the factory does not take.
+      JaxtrackError: no or unknown ``name`` or ``correlation``, or keys the factory does not take.
     """
     config = {key: frozen(value) for key, value in plain_dict(config, 'model config').items()}
     name = config.pop("name", None)
@@ -159,9 +163,14 @@ def build(config):
         raise JaxtrackError(f"model config: unknown or missing name {name!r}; known: "
                             f"{', '.join(MODELS.names())}")
     factory = MODELS.get(name)
-    check_keys(name, factory, config, PIXEL_KEYS)
+    check_keys(name, factory, config, PIXEL_KEYS + HEAD_KEYS)
     pixels = {key: config.pop(key) for key in PIXEL_KEYS if key in config}
+    head = {key: config.pop(key) for key in HEAD_KEYS if key in config}
+    if head.get("correlation", "auto") != "auto":
+        CORRELATIONS.get(head["correlation"])  # an unknown name fails here, not at trace time
     model = factory(**config)
+    if head:
+        model = model.clone(head=model.head.clone(**head))
     if "swap_rb" in pixels:
         pixels["swap_rb"] = bool(pixels["swap_rb"])
     return model.clone(**pixels) if pixels else model

@@ -3,6 +3,11 @@
 Every head is called as ``head(template_features, search_features, search_size, train)`` with
 tuples of NHWC maps (one per level) and returns a dict of outputs flattened in the sample order of
 :mod:`jaxtrack.assign.geometry` (row-major over the score map, then anchor).
+
+Every head has a ``correlation`` field, the form of its depthwise cross-correlation: a name in
+:data:`jaxtrack.models.layers.CORRELATIONS` (``slices``, ``grouped_conv``) or ``"auto"`` (slices on
+CPU, the grouped convolution on GPU/TPU, decided at trace time). The forms are equal to float32
+rounding and hold no parameters; ``build({..., "correlation": ...})`` sets it on any model.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxtrack.assign.geometry import point_grid
-from jaxtrack.models.layers import batch_norm, kaiming_out, pads, xcorr_depthwise
+from jaxtrack.models.layers import batch_norm, correlation, kaiming_out, pads
 
 
 def foreground_bias(prior):
@@ -35,13 +40,15 @@ def foreground_bias(prior):
 class DepthwiseXCorr(nn.Module):
     """pysot's ``DepthwiseXCorr``: 3x3 conv+BN+ReLU on each input (no padding), depthwise
     cross-correlation, then 1x1 conv+BN+ReLU and a 1x1 conv (with bias) to ``out_channels``,
-    initialised with ``out_kernel_init`` / ``out_bias_init`` (pysot: He-normal over fan-out, 0)."""
+    initialised with ``out_kernel_init`` / ``out_bias_init`` (pysot: He-normal over fan-out, 0);
+    ``correlation`` the form of the cross-correlation (module docstring)."""
 
     hidden: int
     out_channels: int
     kernel_size: int = 3
     out_kernel_init: Callable = kaiming_out
     out_bias_init: Callable = nn.initializers.zeros
+    correlation: str = "auto"
 
     @nn.compact
     def __call__(self, template, search, train=False):
@@ -50,8 +57,8 @@ class DepthwiseXCorr(nn.Module):
                         use_bias=False, kernel_init=kaiming_out, name=f"{name}_0")(x)
             return nn.relu(batch_norm(f"{name}_1", train=train)(x))
 
-        feature = xcorr_depthwise(conv_bn_relu(search, "conv_search"),
-                                  conv_bn_relu(template, "conv_kernel"))
+        feature = correlation(self.correlation)(conv_bn_relu(search, "conv_search"),
+                                                conv_bn_relu(template, "conv_kernel"))
         feature = nn.Conv(self.hidden, (1, 1), use_bias=False, kernel_init=kaiming_out,
                           name="head_0")(feature)
         feature = nn.relu(batch_norm("head_1", train=train)(feature))
@@ -92,10 +99,12 @@ class DepthwiseRPN(nn.Module):
     anchor_num: int = 5
     hidden: int = 256
     prior: float | None = None
+    correlation: str = "auto"
 
     def setup(self):
-        self.cls = DepthwiseXCorr(self.hidden, 2 * self.anchor_num, **rpn_cls_init(self.prior))
-        self.loc = DepthwiseXCorr(self.hidden, 4 * self.anchor_num)
+        self.cls = DepthwiseXCorr(self.hidden, 2 * self.anchor_num, **rpn_cls_init(self.prior),
+                                  correlation=self.correlation)
+        self.loc = DepthwiseXCorr(self.hidden, 4 * self.anchor_num, correlation=self.correlation)
 
     def maps(self, template, search, train=False):
         """One level -> (cls, loc) maps in pysot's channel layout."""
@@ -116,12 +125,14 @@ class MultiRPN(nn.Module):
     hidden: int = 256
     weighted: bool = True
     prior: float | None = None
+    correlation: str = "auto"
 
     @nn.compact
     def __call__(self, template_features, search_features, search_size=None, train=False):
         cls_maps, loc_maps = [], []
         for level, (z, x) in enumerate(zip(template_features, search_features)):
-            rpn = DepthwiseRPN(self.anchor_num, self.hidden, self.prior, name=f"rpn{level + 2}")
+            rpn = DepthwiseRPN(self.anchor_num, self.hidden, self.prior, self.correlation,
+                               name=f"rpn{level + 2}")
             cls, loc = rpn.maps(z, x, train)
             cls_maps.append(cls)
             loc_maps.append(loc)
@@ -161,12 +172,13 @@ class CARHead(nn.Module):
     prior: float = 0.01
     stride: int = 8
     quality: Any = None
+    correlation: str = "auto"
 
     @nn.compact
     def __call__(self, template_features, search_features, search_size=255, train=False):
         init = nn.initializers.normal(0.01)
-        corr = jnp.concatenate([xcorr_depthwise(x, z) for z, x in
-                                zip(template_features, search_features)], axis=-1)
+        xcorr = correlation(self.correlation)
+        corr = jnp.concatenate([xcorr(x, z) for z, x in zip(template_features, search_features)], axis=-1)
         fused = nn.Conv(self.channels, (1, 1), kernel_init=init, name="down")(corr)
 
         def tower(x, name):

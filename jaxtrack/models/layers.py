@@ -1,9 +1,11 @@
 """Building blocks shared by the backbones and heads (NHWC, float32).
 
-Depthwise convolutions and cross-correlations are written as sums of shifted slices rather than
-grouped ``conv_general_dilated`` calls: on XLA:CPU that is 10-35x faster for the sizes used here
-(a 7x7 template on a 31x31 search map, EfficientNet's 3x3/5x5 depthwise convolutions) and the
-result is the same to float32 rounding.
+Depthwise convolutions are written as sums of shifted slices rather than grouped
+``conv_general_dilated`` calls: on XLA:CPU that is 10-35x faster for the sizes used here (a 7x7
+template on a 31x31 search map, EfficientNet's 3x3/5x5 depthwise convolutions) and the result is
+the same to float32 rounding. The depthwise cross-correlation of the heads has both forms
+(:data:`CORRELATIONS`), chosen by backend (:func:`correlation`): slices on CPU, the grouped
+convolution that GPUs and TPUs are built for elsewhere.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+from jaxtrack.registry import Registry
 
 
 def pads(p):
@@ -82,13 +86,52 @@ def _xcorr_backward(residuals, grad):
     height, width = search.shape[1], search.shape[2]
     kh, kw = template.shape[1], template.shape[2]
     shape, axes = (height, width), (1, 2)
-    grad_f = jnp.fft.rfft2(grad, s=shape, axes=axes)
-    d_search = jnp.fft.irfft2(grad_f * jnp.fft.rfft2(template, s=shape, axes=axes), s=shape, axes=axes)
-    d_template = jnp.fft.irfft2(jnp.fft.rfft2(search, axes=axes) * jnp.conj(grad_f), s=shape, axes=axes)
+    as_float32 = lambda x: x.astype(jnp.promote_types(x.dtype, jnp.float32))  # no bfloat16 FFT
+    grad_f = jnp.fft.rfft2(as_float32(grad), s=shape, axes=axes)
+    d_search = jnp.fft.irfft2(grad_f * jnp.fft.rfft2(as_float32(template), s=shape, axes=axes), s=shape,
+                              axes=axes)
+    d_template = jnp.fft.irfft2(jnp.fft.rfft2(as_float32(search), axes=axes) * jnp.conj(grad_f), s=shape,
+                                axes=axes)
     return d_search.astype(search.dtype), d_template[:, :kh, :kw, :].astype(template.dtype)
 
 
 xcorr_depthwise.defvjp(_xcorr_forward, _xcorr_backward)
+
+
+def xcorr_grouped_conv(search, template):
+    """:func:`xcorr_depthwise` as one grouped convolution: the batch folded into the channels,
+    ``feature_group_count = B * C`` (one group per sample and channel), differentiated by XLA.
+
+    Args:
+      search: (B, H, W, C); template: (B, h, w, C).
+    Returns:
+      (B, H - h + 1, W - w + 1, C), equal to :func:`xcorr_depthwise` to float32 rounding.
+    """
+    batch, height, width, channels = search.shape
+    kh, kw = template.shape[1], template.shape[2]
+    lhs = jnp.moveaxis(search, 0, 2).reshape(1, height, width, batch * channels)
+    rhs = jnp.moveaxis(template, 0, 2).reshape(kh, kw, 1, batch * channels)
+    out = jax.lax.conv_general_dilated(lhs, rhs, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"),
+                                       feature_group_count=batch * channels)
+    out = out.reshape(height - kh + 1, width - kw + 1, batch, channels)
+    return jnp.moveaxis(out, 2, 0)
+
+
+CORRELATIONS = Registry("correlation")
+"""Forms of the depthwise cross-correlation ``(search, template) -> map``, equal to float32
+rounding: ``slices`` (:func:`xcorr_depthwise`) and ``grouped_conv`` (:func:`xcorr_grouped_conv`)."""
+CORRELATIONS.register("slices")(xcorr_depthwise)
+CORRELATIONS.register("grouped_conv")(xcorr_grouped_conv)
+AUTO_CORRELATION = {"cpu": "slices"}
+"""Backend -> the form ``"auto"`` picks; other backends (gpu, tpu) take ``grouped_conv``."""
+
+
+def correlation(name="auto"):
+    """The depthwise cross-correlation function called ``name`` in :data:`CORRELATIONS`; ``"auto"``
+    picks by ``jax.default_backend()`` when called (at trace time): :data:`AUTO_CORRELATION`."""
+    if name == "auto":
+        name = AUTO_CORRELATION.get(jax.default_backend(), "grouped_conv")
+    return CORRELATIONS.get(name)
 
 
 class DepthwiseConv(nn.Module):

@@ -32,6 +32,8 @@ class Recipe:
       optimizer, schedule: the optax transformation and its learning-rate schedule (step -> lr).
       groups: ``frozen``/``backbone``/``head`` label of every parameter.
       backbone_start: the first step with backbone gradients; ``total_steps`` the run's length.
+      compute_dtype: the config's ``compute_dtype`` (default ``"float32"``; ``"bfloat16"`` for
+        GPUs and TPUs: :func:`jaxtrack.models.compute_in`).
     """
 
     config: dict
@@ -45,16 +47,20 @@ class Recipe:
     groups: Any
     backbone_start: int
     total_steps: int
+    compute_dtype: str = "float32"
 
     @classmethod
     def from_config(cls, config):
-        """Build from a plain-dict config (``model``, ``optim``, optional ``assigner`` and ``loss``)."""
+        """Build from a plain-dict config (``model``, ``optim``, optional ``assigner``, ``loss`` and
+        ``compute_dtype``)."""
         model = models.build(config["model"])
         family = models.family_of(model)
         variables = models.abstract_variables(model)
         outputs = models.abstract_outputs(model, variables)
         samples = family.samples(family.score_size(outputs["cls"].shape[1]))
         optim = dict(config["optim"])
+        compute_dtype = config.get("compute_dtype") or "float32"
+        models.COMPUTE_DTYPES.get(compute_dtype)  # an unknown name fails here, not at trace time
         steps_per_epoch = optim.pop("steps_per_epoch")
         optimizer, schedule = make_optimizer(variables["params"], steps_per_epoch=steps_per_epoch, **optim)
         return cls(
@@ -64,14 +70,15 @@ class Recipe:
             optimizer=optimizer, schedule=schedule,
             groups=param_groups(variables["params"], optim.get("trainable_backbone")),
             backbone_start=optim.get("backbone_epoch", BACKBONE_EPOCH) * steps_per_epoch,  # as make_optimizer
-            total_steps=steps_per_epoch * optim["epochs"])
+            total_steps=steps_per_epoch * optim["epochs"], compute_dtype=compute_dtype)
 
     def jitted_step(self, mesh):
         """``step(state, batch, index) -> (state, metrics)`` jitted for ``mesh``; before
         :attr:`backbone_start` it runs without backbone gradients."""
         steps = {train_backbone: jit_train_step(make_train_step(
             self.model, self.labeler, self.objective, self.optimizer, self.samples, groups=self.groups,
-            train_backbone=train_backbone), mesh) for train_backbone in (False, True)}
+            train_backbone=train_backbone, compute_dtype=self.compute_dtype), mesh)
+            for train_backbone in (False, True)}
 
         def step(state, batch, index):
             return steps[index >= self.backbone_start](state, batch)

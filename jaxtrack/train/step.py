@@ -15,13 +15,14 @@ import optax
 from jax.sharding import NamedSharding, PartitionSpec
 
 from jaxtrack.assign import NEGATIVE, POSITIVE, decode
-from jaxtrack.models import family_of, init_variables
+from jaxtrack.models import compute_in, family_of, init_variables
 from jaxtrack.train.optim import BACKBONE, FROZEN
 
 BATCH_AXIS = "data"
 
 
-def make_train_step(model, labeler, objective, optimizer, samples, *, groups=None, train_backbone=True):
+def make_train_step(model, labeler, objective, optimizer, samples, *, groups=None, train_backbone=True,
+                    compute_dtype="float32"):
     """``step(state, batch) -> (state, metrics)``, pure; jit it with :func:`jit_train_step`.
 
     Args:
@@ -34,6 +35,8 @@ def make_train_step(model, labeler, objective, optimizer, samples, *, groups=Non
         ``frozen`` parameters, and ``backbone`` ones unless ``train_backbone``, are held constant
         (``stop_gradient``) so that no backward pass runs through them at all: the optimiser
         would discard those gradients anyway, and on a CPU they cost most of the step.
+      compute_dtype: ``"float32"`` or ``"bfloat16"`` (:func:`jaxtrack.models.compute_in`): the
+        model's computation; parameters, optimiser state, outputs, labels and losses stay float32.
     Batch: ``template`` (B, 127, 127, 3) and ``search`` (B, 255, 255, 3) uint8 or float, ``box``
     (B, 4) xyxy search-crop pixels, ``negative`` (B,) bool. Instead of the crops, a batch may carry
     the frozen backbone's maps of them, ``template_maps`` and ``search_maps`` (tuples of
@@ -43,17 +46,18 @@ def make_train_step(model, labeler, objective, optimizer, samples, *, groups=Non
     samples = jnp.asarray(samples, jnp.float32)
     regression = family_of(model).regression
     held = {FROZEN} if train_backbone else {FROZEN, BACKBONE}
+    apply = compute_in(model.apply, compute_dtype)
 
     def forward(variables, batch):
         if "search_maps" in batch:
             if train_backbone:
                 raise ValueError("a batch of cached backbone maps cannot train the backbone")
             as_float = lambda maps: tuple(m.astype(jnp.float32) for m in maps)
-            return model.apply(variables, as_float(batch["template_maps"]), as_float(batch["search_maps"]),
-                               train=True, mutable=["batch_stats"], method="apply_maps")
+            return apply(variables, as_float(batch["template_maps"]), as_float(batch["search_maps"]),
+                         train=True, mutable=["batch_stats"], method="apply_maps")
         template = batch["template"].astype(jnp.float32)
         search = batch["search"].astype(jnp.float32)
-        return model.apply(variables, template, search, train=True, mutable=["batch_stats"])
+        return apply(variables, template, search, train=True, mutable=["batch_stats"])
 
     def hold_constant(params):
         if groups is None:
