@@ -1,8 +1,9 @@
 """Benchmark readers: each on-disk format -> :class:`jaxtrack.data.Dataset`.
 
 ``open_dataset(kind, root, **options)`` with ``kind`` one of :data:`DATASETS` (``otb``,
-``uav123``, ``lasot``, ``got10k``, ``trackingnet``, ``vot``, ``coco``, and ``arrayrecord`` for data
-converted by ``jaxtrack convert-data``). Readers are lazy: they
+``uav123``, ``lasot``, ``got10k``, ``trackingnet``, ``vot``, ``coco``, ``tnl2k``, ``pysot`` (pysot's
+preprocessed 511 crops with their JSON index), and ``arrayrecord`` for data converted by
+``jaxtrack convert-data``). Readers are lazy: they
 read annotation text and directory listings, never frames. Boxes follow :mod:`jaxtrack.boxes`
 (annotation numbers used as they are); invalid rows become NaN and are counted in
 ``attributes["invalid_boxes"]``. Bad layouts and malformed rows raise
@@ -20,6 +21,7 @@ from jaxtrack.data.readers.common import AnnotationWarning
 from jaxtrack.data.readers.got10k import open_got10k
 from jaxtrack.data.readers.lasot import open_lasot
 from jaxtrack.data.readers.otb import open_otb
+from jaxtrack.data.readers.pysot import open_pysot
 from jaxtrack.data.readers.trackingnet import open_trackingnet
 from jaxtrack.data.readers.uav123 import open_uav123
 from jaxtrack.data.readers.vot import open_vot
@@ -34,6 +36,7 @@ DATASETS.register("got10k")(open_got10k)
 DATASETS.register("trackingnet")(open_trackingnet)
 DATASETS.register("vot")(open_vot)
 DATASETS.register("coco")(open_coco)
+DATASETS.register("pysot")(open_pysot)
 DATASETS.register("arrayrecord")(open_arrayrecord)
 
 
