@@ -22,6 +22,7 @@ from jaxtrack.data.readers.got10k import open_got10k
 from jaxtrack.data.readers.lasot import open_lasot
 from jaxtrack.data.readers.otb import open_otb
 from jaxtrack.data.readers.pysot import open_pysot
+from jaxtrack.data.readers.tnl2k import open_tnl2k
 from jaxtrack.data.readers.trackingnet import open_trackingnet
 from jaxtrack.data.readers.uav123 import open_uav123
 from jaxtrack.data.readers.vot import open_vot
@@ -37,6 +38,7 @@ DATASETS.register("trackingnet")(open_trackingnet)
 DATASETS.register("vot")(open_vot)
 DATASETS.register("coco")(open_coco)
 DATASETS.register("pysot")(open_pysot)
+DATASETS.register("tnl2k")(open_tnl2k)
 DATASETS.register("arrayrecord")(open_arrayrecord)
 
 
