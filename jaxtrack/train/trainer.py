@@ -13,7 +13,6 @@ Logs go to ``workdir/metrics.jsonl`` and TensorBoard event files in ``workdir/te
 from __future__ import annotations
 
 import json
-import pathlib
 import time
 
 import jax
@@ -21,6 +20,7 @@ import numpy as np
 from jax.sharding import Mesh
 from tqdm import tqdm
 
+from jaxtrack import paths
 from jaxtrack.config import plain_dict
 from jaxtrack.data.pairs import PairSampler
 from jaxtrack.data.pipeline import make_pipeline
@@ -45,7 +45,8 @@ def train(config, workdir, *, resume_step=None, progress=True, stop_after=None):
 
     Args:
       config: experiment config (ConfigDict or dict), see ``experiments/``.
-      workdir: output folder (checkpoints, metrics, resolved config).
+      workdir: output folder (checkpoints, metrics, resolved config): a local path or a URL
+        such as ``gs://bucket/run`` (:mod:`jaxtrack.paths`).
       resume_step: resume from this checkpoint step instead of the latest.
       progress: show a progress bar (process 0 only).
       stop_after: stop (with a checkpoint) after this many steps of this call; for tests and
@@ -54,7 +55,7 @@ def train(config, workdir, *, resume_step=None, progress=True, stop_after=None):
       dict with the final ``step`` and the last logged ``metrics``.
     """
     config = plain_dict(config)
-    workdir = pathlib.Path(workdir)
+    workdir = paths.path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     lead = jax.process_index() == 0
     data = config["data"]
@@ -83,7 +84,7 @@ def train(config, workdir, *, resume_step=None, progress=True, stop_after=None):
         else:
             state = recipe.initial_state(mesh)
         if lead:
-            (workdir / "config.json").write_text(json.dumps(config, indent=1))
+            paths.write_text(workdir / "config.json", json.dumps(config, indent=1))
 
         start = int(state["step"])
         end = recipe.total_steps if stop_after is None else min(recipe.total_steps, start + stop_after)

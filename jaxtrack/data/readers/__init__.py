@@ -13,8 +13,7 @@ malformed row becomes NaN with an :class:`AnnotationWarning` instead.
 
 from __future__ import annotations
 
-import os
-
+from jaxtrack import paths
 from jaxtrack.data.arrayrecord import open_arrayrecord
 from jaxtrack.data.readers.coco import open_coco
 from jaxtrack.data.readers.common import AnnotationWarning
@@ -50,7 +49,7 @@ def open_dataset(kind, root, **options):
     """
     if kind not in DATASETS:
         raise JaxtrackError(f"unknown dataset kind {kind!r}; known: {', '.join(DATASETS.names())}")
-    if not os.path.isdir(root):
+    if not paths.path(root).is_dir():
         raise JaxtrackError(f"dataset root {root} does not exist or is not a directory")
     return DATASETS.get(kind)(str(root), **options)
 

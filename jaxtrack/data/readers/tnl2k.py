@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+from jaxtrack import paths
 from jaxtrack.data.readers import common
 from jaxtrack.data.sequence import Dataset
 from jaxtrack.errors import JaxtrackError
@@ -26,7 +27,7 @@ def open_tnl2k(root, *, sequences=None, bad_rows="error"):
       sequences: names to keep (default: every folder with a ``groundtruth.txt``), in that order.
       bad_rows: ``"error"`` or ``"nan"``, see :func:`common.parse_rows`.
     """
-    found = sorted(n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "groundtruth.txt")))
+    found = sorted(p.name for p in paths.path(root).iterdir() if (p / "groundtruth.txt").is_file())
     if not found:
         raise JaxtrackError(f"no TNL2K sequences in {root}; expected {LAYOUT}")
     names = common.select(found, sequences, f"TNL2K root {root}")
@@ -39,7 +40,7 @@ def _sequence(folder, name, bad_rows):
     frames = common.list_frames(os.path.join(folder, "imgs"), "TNL2K frame folder")
     attributes = {}
     language_path = os.path.join(folder, "language.txt")
-    if os.path.isfile(language_path):
+    if paths.path(language_path).is_file():
         lines = common.read_text(language_path, "TNL2K description").strip().splitlines()
         attributes["language"] = lines[0].strip() if lines else ""
     return common.make_sequence(name, frames, rows, anno_path, attributes=attributes)
