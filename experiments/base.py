@@ -42,6 +42,27 @@ def got10k_train(root="data/GOT-10k", frame_range=100):
     return dict(kind="got10k", root=root, split="train", frame_range=frame_range, num_use=-1)
 
 
+# pysot's DATASET entries (pysot/core/config.py; GOT and LaSOT from SiamCAR's): folder under the
+# training-data root (pysot's training_dataset/, SiamCAR's train_dataset/), index file, FRAME_RANGE
+# and NUM_USE (-1: every video once per epoch)
+PYSOT_DATASETS = {
+    "VID": ("vid", "train.json", 100, 100000),
+    "YOUTUBEBB": ("yt_bb", "train.json", 3, -1),
+    "COCO": ("coco", "train2017.json", 1, -1),
+    "DET": ("det", "train.json", 1, -1),
+    "GOT": ("got10k", "train.json", 50, 100000),
+    "LaSOT": ("lasot", "train.json", 100, 100000),
+}
+
+
+def pysot_sources(names, root="training_dataset"):
+    """pysot-format training sets (``kind="pysot"``) named as pysot's ``DATASET.NAMES``, with
+    their ``FRAME_RANGE`` and ``NUM_USE`` (which set the mix), under ``root``; point one
+    elsewhere with ``--set data.sources.<i>.root=DIR``."""
+    return [dict(kind="pysot", root=f"{root}/{PYSOT_DATASETS[n][0]}", anno=PYSOT_DATASETS[n][1],
+                 frame_range=PYSOT_DATASETS[n][2], num_use=PYSOT_DATASETS[n][3]) for n in names]
+
+
 def synthetic_videos(num_sequences=300, frames=(50, 100), frame_range=50, **options):
     """Synthetic GOT-10k-format videos generated into the workdir on first use
     (:func:`jaxtrack.data.synthetic.make_synthetic` options)."""
@@ -63,12 +84,15 @@ def experiment(*, model, assigner, loss, batch_size, optim, sources, pretrained=
         log_every=20, checkpoint_every=500, keep_checkpoints=3))
 
 
-def sized(config, size):
-    """``config`` (paper scale) at ``size``, one of :data:`SIZES` (see the module docstring)."""
+def sized(config, size, *, keep_sources=False):
+    """``config`` (paper scale) at ``size``, one of :data:`SIZES` (see the module docstring);
+    ``keep_sources``: the smaller sizes keep the file's data sources (e.g. a pysot-format mix, whose
+    roots ``--set`` points at a small tree) instead of synthetic videos."""
     if size not in SIZES:
         raise ValueError(f"config size must be one of {SIZES}, got {size!r}")
     if size is None:
         return config
+    sources = config.data.sources
     config.model.name = CPU_MODELS[config.model.name]["small" if size == "smoke" else size]
     lite0_backbone = ml_collections.ConfigDict({"kind": "efficientnet_lite0", "path": None})
     config.pretrained = lite0_backbone if size == "lite0" else None
@@ -83,4 +107,6 @@ def sized(config, size):
                                  warmup_lr=0.005, end_lr=0.005))
         config.log_every = 2
         config.checkpoint_every = 4
+    if keep_sources:
+        config.data.sources = sources
     return config

@@ -9,6 +9,10 @@ source. Otherwise the template is a random valid frame and the search frame a ra
 at most ``frame_range`` valid frames away (pysot counts positions in the list of annotated frames;
 VID 100, GOT-10k 50 in SiamCAR's config).
 
+Sequences sharing ``attributes["video"]`` (the tracks of one video in pysot's layout,
+:mod:`jaxtrack.data.readers.pysot`) count as one video: ``num_use`` counts videos, and each draw
+from the video takes one of its tracks uniformly (pysot's ``np.random.choice(list(video.keys()))``).
+
 Only valid frames are ever used (finite, positive-size box, target not absent; counted per source
 in :attr:`PairSampler.stats`). A frame that is missing or cannot be decoded, or a box entirely
 outside its image, makes the sampler draw a new video from the same generator (so the result is
@@ -109,15 +113,17 @@ class PairSampler:
         self.max_attempts = max_attempts
         self.sources, self.videos, self.orders, self.num_use, self.stats = [], [], [], [], []
         for k, source in enumerate(sources):
-            videos = []
+            groups = {}  # video -> its tracks with a valid frame, [(sequence, valid frame indices)]
             invalid = 0
             for seq in source.dataset:
                 valid = np.flatnonzero(seq.valid)
                 invalid += len(seq) - len(valid)
+                tracks = groups.setdefault(seq.attributes.get("video", ("sequence", seq.name)), [])
                 if len(valid):
-                    videos.append((seq, valid))
-            self.stats.append({"dataset": source.dataset.name, "videos": len(source.dataset),
-                               "videos_without_valid_frames": len(source.dataset) - len(videos),
+                    tracks.append((seq, valid))
+            videos = [tracks for tracks in groups.values() if tracks]
+            self.stats.append({"dataset": source.dataset.name, "videos": len(groups),
+                               "videos_without_valid_frames": len(groups) - len(videos),
                                "invalid_frames": invalid})
             if not videos:
                 continue
@@ -173,14 +179,14 @@ class PairSampler:
         """
         gray = self.gray > 0 and rng.random() < self.gray
         negative = self.neg > 0 and rng.random() < self.neg
-        seq, valid = self.videos[k][v]
+        seq, valid = _track(self.videos[k][v], rng)
         if negative:
             t_frame = int(rng.choice(valid))
             k2 = int(rng.integers(len(self.sources)))
             v2 = int(rng.integers(len(self.videos[k2])))
             if (k2, v2) == (k, v) and len(self.videos[k2]) > 1:
                 v2 = (v2 + 1 + int(rng.integers(len(self.videos[k2]) - 1))) % len(self.videos[k2])
-            s_seq, s_valid = self.videos[k2][v2]
+            s_seq, s_valid = _track(self.videos[k2][v2], rng)
             return seq, t_frame, s_seq, int(rng.choice(s_valid)), True, gray
         frame_range = self.sources[k].frame_range
         i = int(rng.integers(len(valid)))
@@ -201,6 +207,11 @@ class PairSampler:
         return {"template": template, "search": search,
                 "template_box": template_box.astype(np.float32), "box": box.astype(np.float32),
                 "negative": np.bool_(negative)}
+
+
+def _track(tracks, rng):
+    """One of a video's ``(sequence, valid indices)`` tracks, uniformly (no draw for a single one)."""
+    return tracks[int(rng.integers(len(tracks)))] if len(tracks) > 1 else tracks[0]
 
 
 def _load(seq, index):

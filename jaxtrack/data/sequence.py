@@ -14,6 +14,7 @@ from typing import Any, Mapping
 import cv2
 import numpy as np
 
+from jaxtrack import paths
 from jaxtrack.errors import JaxtrackError
 
 
@@ -47,13 +48,14 @@ class Sequence:
         return len(self.frames)
 
     def frame(self, index):
-        """Frame ``index`` as a uint8 (H, W, 3) BGR array (OpenCV's order, as pysot uses).
+        """Frame ``index`` as a uint8 (H, W, 3) BGR array (OpenCV's order, as pysot uses); the
+        path may be a URL (:mod:`jaxtrack.paths`).
 
         Raises:
           JaxtrackError: the file is missing or cannot be decoded (the message names it).
         """
         path = self.frames[index]
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        image = _decode(path) if paths.is_url(path) else cv2.imread(str(path), cv2.IMREAD_COLOR)
         if image is None:
             raise JaxtrackError(f"sequence {self.name!r}: cannot read frame {index} from {path} "
                                 "(missing or not a decodable image)")
@@ -66,6 +68,15 @@ class Sequence:
         with np.errstate(invalid="ignore"):
             positive = (self.boxes[:, 2] > self.boxes[:, 0]) & (self.boxes[:, 3] > self.boxes[:, 1])
         return finite & positive & ~self.absent
+
+
+def _decode(location):
+    """The image at URL ``location`` -> uint8 (H, W, 3) BGR, or None if missing or undecodable."""
+    try:
+        data = np.frombuffer(paths.path(location).read_bytes(), np.uint8)
+    except FileNotFoundError:
+        return None
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)
 
 
 class Dataset:

@@ -36,6 +36,7 @@ for _name, _benchmark in {
     "otb": Benchmark("otb", "otb"),                     # got10k ExperimentOTB / OTB toolkit
     "uav123": Benchmark("uav123", "pysot"),             # UAV123 MATLAB toolkit (= pysot)
     "lasot": Benchmark("lasot", "pysot"),               # LaSOT MATLAB toolkit (= pysot)
+    "tnl2k": Benchmark("tnl2k", "pysot"),               # TNL2K's toolkit is LaSOT's MATLAB toolkit (= pysot)
     "got10k": Benchmark("got10k", "got10k", {"split": "val"}, layout="runs"),
     # TrackingNet's server scores AUC, P@20 and Pnorm@0.2 (pysot's convention) of the zipped test results
     "trackingnet": Benchmark("trackingnet", "pysot", {"split": "train"}, zip_submission=True),

@@ -7,7 +7,8 @@ Layout of a model directory::
     DST/variables/            Orbax StandardCheckpointer checkpoint of {"params", "batch_stats"}
 
 ``load`` rebuilds the module from the JSON (:func:`jaxtrack.models.catalog.build_named`) and
-restores the variables into its abstract tree, so shapes are checked on the way in.
+restores the variables into its abstract tree, so shapes are checked on the way in. Both
+directories may be local or URLs such as ``gs://bucket/model`` (:mod:`jaxtrack.paths`).
 
 Layout of a training workdir (written by :class:`jaxtrack.train.checkpoint.Checkpointer`)::
 
@@ -20,13 +21,13 @@ Layout of a training workdir (written by :class:`jaxtrack.train.checkpoint.Check
 from __future__ import annotations
 
 import json
-import pathlib
 
 import jax
 import orbax.checkpoint as ocp
 
-from jaxtrack.errors import JaxtrackError
+from jaxtrack import paths
 from jaxtrack.config import plain_dict
+from jaxtrack.errors import JaxtrackError
 from jaxtrack.models.catalog import abstract_variables, build, build_named
 
 METADATA = "jaxtrack_model.json"
@@ -47,7 +48,7 @@ def save(path, model_name, config, variables):
       JaxtrackError: ``path`` exists, or ``model_name``/``config`` do not build a model whose
         variables have the shapes of ``variables``.
     """
-    path = pathlib.Path(path).absolute()
+    path = paths.path(path)
     if path.exists():
         raise JaxtrackError(f"{path} exists; choose a new directory for the model")
     config = plain_dict(config or {}, "model config")  # a JSON-able copy, or a clear error
@@ -56,9 +57,9 @@ def save(path, model_name, config, variables):
     path.mkdir(parents=True)
     with ocp.StandardCheckpointer() as checkpointer:
         checkpointer.save(path / "variables", variables)
-    # the directory is portable (and restores) without the marker's absolute path
-    (path / "variables" / COMMIT_MARKER).unlink(missing_ok=True)
-    (path / METADATA).write_text(json.dumps(metadata, indent=2) + "\n")
+    if not paths.is_url(path):  # portable (and restores) without the marker's absolute path; an
+        (path / "variables" / COMMIT_MARKER).unlink(missing_ok=True)  # object store's needs it
+    paths.write_text(path / METADATA, json.dumps(metadata, indent=2) + "\n")
 
 
 def _check_shapes(variables, abstract, model_name, config):
@@ -82,7 +83,7 @@ def load(path):
     Raises:
       JaxtrackError: not a jaxtrack model directory, unknown model, or variables that do not fit.
     """
-    path = pathlib.Path(path).absolute()
+    path = paths.path(path)
     try:
         metadata = json.loads((path / METADATA).read_text())
     except FileNotFoundError:
@@ -106,7 +107,7 @@ def load(path):
 
 def is_workdir(path):
     """Whether ``path`` is a training workdir (it has a ``checkpoints/`` folder)."""
-    return (pathlib.Path(path) / CHECKPOINTS).is_dir()
+    return (paths.path(path) / CHECKPOINTS).is_dir()
 
 
 def read_checkpoint(workdir, step=None):
@@ -141,7 +142,7 @@ def export_checkpoint(workdir, out, step=None):
     Raises:
       JaxtrackError: as :func:`read_checkpoint` and :func:`save` (e.g. ``out`` exists).
     """
-    out = pathlib.Path(out)
+    out = paths.path(out)
     if out.exists():  # before reading a possibly large checkpoint
         raise JaxtrackError(f"{out} exists; choose a new directory for the model")
     variables, config, step = _read_checkpoint(workdir, step)
@@ -186,7 +187,7 @@ def _checkpoint_reader(workdir):
     if not is_workdir(workdir):
         raise JaxtrackError(f"{workdir} is not a training workdir (no {CHECKPOINTS}/ folder)")
     return ocp.CheckpointManager(
-        pathlib.Path(workdir).absolute() / CHECKPOINTS,
+        paths.path(workdir) / CHECKPOINTS,
         options=ocp.CheckpointManagerOptions(create=False, enable_async_checkpointing=False),
         item_names=CHECKPOINT_ITEMS)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import pathlib
 
-from jaxtrack import models
+from jaxtrack import models, paths
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.models.model_files import METADATA
 from jaxtrack.registry import Registry
@@ -39,7 +39,7 @@ def load_model(model_ref):
             raise JaxtrackError(f"the default model is not in this installation ({DEFAULT_MODEL}); train it as "
                                 "experiments/cpu_default.py says and pass its workdir as --model")
         return models.load(DEFAULT_MODEL)
-    path = pathlib.Path(model_ref)
+    path = paths.path(model_ref)  # local or a URL
     if not path.exists():
         raise JaxtrackError(f"model {model_ref}: no such file or directory (expected a jaxtrack model "
                             f"directory, a training workdir, or one of {', '.join(TRACKERS.names())})")

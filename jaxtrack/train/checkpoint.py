@@ -12,10 +12,10 @@ earlier step sets the later ones aside (:meth:`Checkpointer.set_aside_after`).
 from __future__ import annotations
 
 import itertools
-import pathlib
 
 import orbax.checkpoint as ocp
 
+from jaxtrack import paths
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.models.model_files import CHECKPOINT_ITEMS, CHECKPOINTS, existing_step
 
@@ -24,12 +24,12 @@ class Checkpointer:
     """Save and resume a training run in ``workdir/checkpoints``.
 
     Args:
-      workdir: the run's folder.
+      workdir: the run's folder, local or a URL (:func:`jaxtrack.paths.path`).
       max_to_keep: how many of the latest checkpoints to keep.
     """
 
     def __init__(self, workdir, *, max_to_keep=3):
-        self.directory = pathlib.Path(workdir).absolute() / CHECKPOINTS
+        self.directory = paths.path(workdir) / CHECKPOINTS
         self.directory.mkdir(parents=True, exist_ok=True)
         self._manager = ocp.CheckpointManager(
             self.directory,

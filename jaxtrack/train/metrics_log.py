@@ -7,38 +7,49 @@ skipped for bad input).
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import pathlib
 
 import numpy as np
 
+from jaxtrack import paths
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.files import atomic_write
 
 
 class MetricsLog:
-    """JSONL + TensorBoard writer for process 0; a no-op elsewhere."""
+    """JSONL + TensorBoard writer for process 0; a no-op elsewhere.
+
+    ``workdir`` may be a URL (:mod:`jaxtrack.paths`): ``metrics.jsonl`` is rewritten whole at each
+    record (object stores cannot append; a few hundred kB for a long run), TensorBoard events go
+    through :func:`jaxtrack.paths.path` as well (rewritten at each flush) instead of tensorboardX's
+    own cloud clients.
+    """
 
     def __init__(self, workdir, enabled):
         self.enabled = enabled
         if enabled:
-            from tensorboardX import SummaryWriter
+            from tensorboardX import SummaryWriter, record_writer
 
-            self.jsonl = open(pathlib.Path(workdir) / "metrics.jsonl", "a")
-            self.tensorboard = SummaryWriter(str(pathlib.Path(workdir) / "tensorboard"))
+            workdir = paths.path(workdir)
+            self.jsonl_path = workdir / "metrics.jsonl"
+            self.lines = self.jsonl_path.read_text() if self.jsonl_path.exists() else ""
+            if paths.is_url(workdir):
+                record_writer.register_writer_factory(str(workdir).split(":", 1)[0], _PathRecordWriterFactory())
+            self.tensorboard = SummaryWriter(str(workdir / "tensorboard"))
 
     def write(self, step, values):
         if not self.enabled:
             return
-        self.jsonl.write(json.dumps({"step": int(step), **{k: float(v) for k, v in values.items()}}) + "\n")
-        self.jsonl.flush()
+        self.lines += json.dumps({"step": int(step), **{k: float(v) for k, v in values.items()}}) + "\n"
+        paths.write_text(self.jsonl_path, self.lines)
         for name, value in values.items():
             self.tensorboard.add_scalar(name, float(value), int(step))
 
     def close(self):
         if self.enabled:
-            self.jsonl.close()
             self.tensorboard.close()
 
 
@@ -60,9 +71,35 @@ def truncate_metrics(path, step, aside):
     atomic_write(path, "".join(kept))
 
 
+class _PathRecordWriterFactory:
+    """tensorboardX writer factory for URLs: event files written through :mod:`jaxtrack.paths`."""
+
+    def open(self, location):
+        return _PathRecordWriter(location)
+
+    def directory_check(self, location):
+        paths.path(location).mkdir(parents=True, exist_ok=True)
+
+
+class _PathRecordWriter:
+    """An event file kept in memory and written whole at each flush (object stores replace objects)."""
+
+    def __init__(self, location):
+        self.location, self.buffer = location, io.BytesIO()
+
+    def write(self, data):
+        self.buffer.write(data)
+
+    def flush(self):
+        paths.write_bytes(self.location, self.buffer.getvalue())
+
+    def close(self):
+        self.flush()
+
+
 def read_metrics(path):
     """metrics.jsonl -> (steps (T,), {name: (T,) values}), one record per step (the last logged)."""
-    lines = pathlib.Path(path).read_text().splitlines()
+    lines = paths.path(path).read_text().splitlines()
     by_step = {}
     for number, line in enumerate(lines):
         if not line.strip():

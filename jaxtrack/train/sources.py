@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import pathlib
 
 import jax
 from jax.experimental import multihost_utils
 
+from jaxtrack import paths
 from jaxtrack.data.pairs import Source
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.data.synthetic import make_synthetic
@@ -27,7 +29,11 @@ def open_sources(data_config, workdir):
         frame_range = options.pop("frame_range", 100)
         num_use = options.pop("num_use", -1)
         if kind == "synthetic":
-            root = pathlib.Path(options.pop("root", None) or pathlib.Path(workdir) / "synthetic")
+            root = options.pop("root", None) or paths.path(workdir) / "synthetic"
+            if paths.is_url(root):
+                raise JaxtrackError(f"synthetic videos are generated into a local folder, not {root}; "
+                                    "set the source's root (--set data.sources.<i>.root=DIR)")
+            root = pathlib.Path(os.fspath(root))
             split = options.pop("split", "train")
             if not (root / split / "list.txt").exists() and jax.process_index() == 0:
                 make_synthetic(root, split=split, **options)

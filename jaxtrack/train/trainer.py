@@ -15,7 +15,6 @@ Logs go to ``workdir/metrics.jsonl`` and TensorBoard event files in ``workdir/te
 from __future__ import annotations
 
 import json
-import pathlib
 import time
 
 import jax
@@ -23,6 +22,7 @@ import numpy as np
 from jax.sharding import Mesh
 from tqdm import tqdm
 
+from jaxtrack import paths
 from jaxtrack.config import plain_dict
 from jaxtrack.data.pairs import PairSampler
 from jaxtrack.data.pipeline import make_pipeline
@@ -47,7 +47,8 @@ def train(config, workdir, *, resume_step=None, progress=True, stop_after=None):
 
     Args:
       config: experiment config (ConfigDict or dict), see ``experiments/``.
-      workdir: output folder (checkpoints, metrics, resolved config).
+      workdir: output folder (checkpoints, metrics, resolved config): a local path or a URL
+        such as ``gs://bucket/run`` (:mod:`jaxtrack.paths`).
       resume_step: resume from this checkpoint step instead of the latest.
       progress: show a progress bar (process 0 only).
       stop_after: stop (with a checkpoint) after this many steps of this call; for tests and
@@ -64,7 +65,7 @@ def train(config, workdir, *, resume_step=None, progress=True, stop_after=None):
     if batch_size % mesh.size:
         raise JaxtrackError(f"batch_size {batch_size} is not divisible by the {mesh.size} devices")
     recipe = Recipe.from_config(config)  # a model/label/loss mismatch is refused before anything is written
-    workdir = pathlib.Path(workdir)
+    workdir = paths.path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     lead = jax.process_index() == 0
     with Checkpointer(workdir, max_to_keep=config.get("keep_checkpoints", 3)) as checkpointer:
@@ -90,7 +91,7 @@ def train(config, workdir, *, resume_step=None, progress=True, stop_after=None):
         else:
             state = recipe.initial_state(mesh)
         if lead:
-            (workdir / "config.json").write_text(json.dumps(config, indent=1))
+            paths.write_text(workdir / "config.json", json.dumps(config, indent=1))
 
         start = int(state["step"])
         end = recipe.total_steps if stop_after is None else min(recipe.total_steps, start + stop_after)

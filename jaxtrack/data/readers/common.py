@@ -1,7 +1,8 @@
 """Parsing shared by the benchmark readers: annotation rows, flag lists and frame folders.
 
 Only annotation text and directory listings are read here; frames are decoded later by
-:meth:`jaxtrack.data.Sequence.frame`.
+:meth:`jaxtrack.data.Sequence.frame`. Files and folders may be local or URLs
+(:mod:`jaxtrack.paths`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import warnings
 
 import numpy as np
 
+from jaxtrack import paths
 from jaxtrack.boxes import xywh_to_xyxy
 from jaxtrack.data.sequence import Sequence
 from jaxtrack.errors import JaxtrackError
@@ -31,15 +33,14 @@ def warn(message):
 
 def require_dir(path, expected):
     """Raise unless ``path`` is a directory; ``expected`` describes the layout for the message."""
-    if not os.path.isdir(path):
+    if not paths.path(path).is_dir():
         raise JaxtrackError(f"{path} is not a directory; expected {expected}")
 
 
 def read_text(path, what):
     """The text of ``path``; a missing file is a :class:`JaxtrackError` naming it and ``what``."""
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            return f.read()
+        return paths.path(path).read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise JaxtrackError(f"missing {what}: {path}") from None
     except UnicodeDecodeError as error:
@@ -133,7 +134,7 @@ def frame_key(name):
 def list_frames(directory, what="frame folder"):
     """Paths of the images in ``directory`` in frame order (see :func:`frame_key`)."""
     try:
-        names = os.listdir(directory)
+        names = [p.name for p in paths.path(directory).iterdir()]
     except FileNotFoundError:
         raise JaxtrackError(f"missing {what}: {directory}") from None
     names = [n for n in names if n.lower().endswith(IMAGE_EXTENSIONS)]
@@ -149,7 +150,8 @@ def check_frames_exist(paths):
     for path in paths:
         directory, name = os.path.split(path)
         if directory not in listings:
-            listings[directory] = set(os.listdir(directory)) if os.path.isdir(directory) else set()
+            folder = paths.path(directory)
+            listings[directory] = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
         if name not in listings[directory]:
             raise JaxtrackError(f"missing frame file {path}")
 
