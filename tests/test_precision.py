@@ -50,6 +50,7 @@ def test_bfloat16_outputs_are_float32_and_close(name):
         models.compute_in(model.apply, "float16")
 
 
+@pytest.mark.slow  # two training steps compiled: 7-16 minutes on the loaded 2-core machine
 def test_bfloat16_training_follows_float32_and_checkpoints_are_interchangeable(tmp_path):
     base = plain_dict(load_config(f"{EXPERIMENTS / 'siamcar_r50.py'}:smoke"))
     mesh = make_mesh(jax.devices()[:1])
