@@ -33,7 +33,8 @@
 # %% [markdown]
 # ## Parameters
 #
-# Edit and re-run the notebook. Sizes are in search-crop pixels; the crop centre is pixel 127.
+# Edit and re-run the notebook, or move the sliders of "Explore" below (in a live kernel). Sizes
+# are in search-crop pixels; the crop centre is pixel 127.
 
 # %% tags=["parameters"]
 SCALE = 64.0  # target size sqrt(w * h)
@@ -54,9 +55,12 @@ SWEEP_RANGE = (12.0, 240.0)  # scales of the vmap sweep, log-spaced
 SWEEP_STEPS = 80
 
 # %%
+import functools
 import os
 import pathlib
 import tempfile
+import time
+import types
 
 import jax
 import jax.numpy as jnp
@@ -69,7 +73,7 @@ from jaxtrack.assign.dla import nearest_candidates, statistic_values
 from jaxtrack.assign.geometry import grid_centers, sample_centers
 from jaxtrack.figures import plots
 from jaxtrack.figures.study_report import simulated_predictions
-from notebook_display import show_figure, show_png  # beside this notebook
+from notebook_display import inline, png_bytes, show_figure, show_png, show_widget  # beside this notebook
 
 if os.environ.get("JAXTRACK_NOTEBOOK_SMALL") == "1":  # the tests: a shorter sweep
     SWEEP_STEPS = 16
@@ -159,6 +163,106 @@ fig.colorbar(matplotlib.cm.ScalarMappable(matplotlib.colors.Normalize(0, 1), "Gr
 fig.suptitle(f"target {gt[2] - gt[0]:.0f} x {gt[3] - gt[1]:.0f} px, shift {SHIFT} (green positive, grey "
              "negative, white ignored; soft panels: target in [0, 1])", fontsize=10)
 show(fig, "rules")
+
+# %% [markdown]
+# ## Explore: sliders
+#
+# In a live kernel the cell below shows sliders for the target (box size sqrt(w h), aspect
+# ratio, shift of its centre) and for DLA (k nearest candidates, `std_scale`, the points'
+# statistic) over the same panels. Every move relabels all eight rules in one compiled call
+# (`explore_labels`: box, k and `std_scale` traced, so it compiles once per statistic and is then
+# cached) and updates the panels' images in place; the time of the last redraw is printed under
+# the picture (0.10-0.13 s of CPU per redraw on the project's 2-core machine on 2026-11-30, where
+# other jobs' load stretched it to 0.8-2.3 s of wall time; a statistic's first use compiles for
+# tens of seconds there). `statistic` applies to the DLA point panels (`pred_iou`: IoU of the simulated
+# predicted boxes); the anchors' DLA uses IoU with 5k candidates (5 anchors per location); LADL
+# keeps its own candidates (16 nearest, best kept) and takes `std_scale`. Executed as a script
+# (CI, the tests) the cell shows nothing: `label_map_explorer()` builds the same controls there,
+# and the tests move them.
+
+# %%
+EXPLORE_STATISTICS = ("virtual_iou", "centerness", "pred_iou")
+K_MAX = 36  # the k slider's maximum (anchors: 5 K_MAX): candidates are drawn from a static top-k
+# panel title, anchors per location, location centres, draw soft targets
+EXPLORED = [("fixed IoU (SiamRPN++)", 5, anchor_locations, False),
+            ("centre region (SiamCAR)", 1, point_locations, False),
+            ("DLA anchors IoU, 5k", 5, anchor_locations, False),
+            ("DLA points {statistic}", 1, point_locations, False),
+            ("DLA points {statistic}, keep best", 1, point_locations, False),
+            ("LALS on centre region", 1, point_locations, True),
+            ("LADL (simulated preds)", 1, point_locations, True),
+            ("LADL + LALS", 1, point_locations, True)]
+
+
+@functools.partial(jax.jit, static_argnames="statistic")
+def explore_labels(box, k, std_scale, *, statistic):
+    """Every panel's `assign.Labels` of EXPLORED for one (4,) xyxy box, in order."""
+    preds = predictions(box)
+    dla = dict(std_scale=std_scale, virtual_size=VIRTUAL_SIZE)
+    centre = assign.center_region(points, box, margin=MARGIN)
+    ladl = assign.ladl(points, box, preds, std_scale=std_scale)
+    return (assign.fixed_iou(anchors, box, key, pos_iou=POS_IOU, neg_iou=NEG_IOU),
+            centre,
+            assign.dla(anchors, box, k=5 * k, k_max=5 * K_MAX, statistic="iou", **dla),
+            assign.dla(points, box, k=k, k_max=K_MAX, statistic=statistic, pred_boxes=preds, **dla),
+            assign.dla(points, box, k=k, k_max=K_MAX, statistic=statistic, pred_boxes=preds, keep_best=True, **dla),
+            assign.lals(centre, eps=EPS, measure=MEASURE),
+            ladl,
+            assign.lals(ladl, eps=EPS, measure=MEASURE))
+
+
+def draw_explored(fig, scale, aspect, dx, dy, k, std_scale, statistic):
+    """Show one setting on the eight panels of ``fig``: drawn the first time, then updated in place."""
+    box = target_box(scale=scale, aspect=aspect, shift=(dx, dy))
+    every = explore_labels(jnp.asarray(box), jnp.int32(k), jnp.float32(std_scale), statistic=statistic)
+    for ax, (title, num_anchors, centres, soft), labels in zip(fig.axes, EXPLORED, every):
+        positives = int((np.asarray(labels.cls) == assign.POSITIVE).sum())
+        title = f"{title.format(statistic=statistic)}: {positives} pos"
+        if ax.images:
+            plots.update_label_map(ax, labels, box, num_anchors=num_anchors, soft=soft, title=title)
+        else:
+            plots.draw_label_map(ax, labels, box, num_anchors=num_anchors, centers=centres, soft=soft, title=title)
+    fig.suptitle(f"target {box[2] - box[0]:.0f} x {box[3] - box[1]:.0f} px, shift ({dx:.0f}, {dy:.0f}), "
+                 f"k {k}, std_scale {std_scale:.2f}", fontsize=9)
+
+
+def label_map_explorer():
+    """The sliders and the picture they redraw -> namespace of ``controls`` (by name), ``figure``,
+    ``image`` (its PNG), ``status`` (the redraw time) and ``panel`` (all of them, to display).
+    Moving a control redraws (``observe`` on its value)."""
+    import ipywidgets as widgets
+
+    controls = {
+        "scale": widgets.FloatLogSlider(value=SCALE, base=2, min=3, max=8, step=0.05, description="box size"),
+        "aspect": widgets.FloatLogSlider(value=ASPECT, base=2, min=-2.5, max=2.5, step=0.05, description="w / h"),
+        "dx": widgets.FloatSlider(value=SHIFT[0], min=-100, max=100, step=1, description="shift x"),
+        "dy": widgets.FloatSlider(value=SHIFT[1], min=-100, max=100, step=1, description="shift y"),
+        "k": widgets.IntSlider(value=K_POINTS, min=1, max=K_MAX, description="k"),
+        "std_scale": widgets.FloatSlider(value=STD_SCALE, min=-1, max=3, step=0.05, description="std_scale"),
+        "statistic": widgets.Dropdown(options=EXPLORE_STATISTICS, value="virtual_iou", description="statistic"),
+    }
+    image = widgets.Image(format="png")
+    status = widgets.Label()
+    fig = matplotlib.figure.Figure(figsize=(12, 6.2))  # not pyplot's: rendered into `image`
+    fig.subplots(2, 4)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.9, wspace=0.05, hspace=0.2)
+
+    def redraw(_change=None):
+        start = time.perf_counter()
+        draw_explored(fig, **{name: control.value for name, control in controls.items()})
+        image.value = png_bytes(fig)
+        status.value = f"redrawn in {time.perf_counter() - start:.2f} s"
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    sliders = list(controls.values())
+    panel = widgets.VBox([widgets.HBox(sliders[:4]), widgets.HBox(sliders[4:]), image, status])
+    return types.SimpleNamespace(controls=controls, figure=fig, image=image, status=status, panel=panel)
+
+
+if inline():  # a live kernel; as a script (CI) the static figures below are the output
+    show_widget(label_map_explorer().panel)
 
 # %% [markdown]
 # ## Over scale, aspect ratio and shift

@@ -44,3 +44,20 @@ def show_markdown(text):
         display(Markdown(text))
     else:
         print(text)
+
+
+def show_widget(widget):
+    """Display an ipywidgets ``widget`` inline (nothing outside IPython)."""
+    if inline():
+        from IPython.display import display
+
+        display(widget)
+
+
+def png_bytes(fig, *, dpi=80):
+    """The matplotlib figure ``fig`` rendered as PNG bytes (for an ``ipywidgets.Image``)."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()

@@ -32,6 +32,7 @@ EXPERIMENT = "experiments/dla_siamcar_r50.py:smoke"  # trained into RUN_DIR if i
 TRAIN_OVERRIDES = []  # extra `--set KEY=VALUE` for that run, e.g. ["optim.epochs=1"]
 STUDY_BOXES = 500  # study size if STUDY_DIR has no study.json
 STUDY_GRID = "small"  # "small" (12 settings) or "default" (94)
+COMPARE = (0, 1)  # two settings of the study (numbers in the heat map's rows, from 0) side by side
 
 # %%
 import json
@@ -40,8 +41,10 @@ import os
 import inspect
 import pathlib
 import tempfile
+import types
 
 import matplotlib
+import matplotlib.figure
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -50,7 +53,7 @@ from jaxtrack.assign import ASSIGNERS, label_study
 from jaxtrack.cli import main as jaxtrack_cli
 from jaxtrack.figures import plots, study_report
 from jaxtrack.train.metrics_log import read_metrics
-from notebook_display import show_figure, show_markdown, show_png  # beside this notebook
+from notebook_display import inline, png_bytes, show_figure, show_markdown, show_png, show_widget  # beside this notebook
 
 if os.environ.get("JAXTRACK_NOTEBOOK_SMALL") == "1":  # the tests: 4 smoke steps instead of 8, each logged
     TRAIN_OVERRIDES = ["optim.epochs=1", "log_every=1"]
@@ -212,6 +215,56 @@ for ax, values, title, cmap, norm, fmt in (
 left.set_yticks(range(len(settings)), [f"{f}: {s}" for f, s in settings], fontsize=8)
 right.set_yticks([])
 show(fig, "study_settings")
+
+# %% [markdown]
+# ## Two settings side by side
+#
+# Per-scale curves of two settings of the study, `COMPARE` (rows of the heat map above, from 0):
+# positives per target and the share of targets with none. In a live kernel two menus pick the
+# settings and the curves redraw (`study_comparison()`; the tests drive its menus).
+
+# %%
+def compare_figure(first, second):
+    """The per-scale curves of two (rule, setting) pairs, side by side -> matplotlib Figure."""
+    fig = matplotlib.figure.Figure(figsize=(11, 3.6), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    x = np.arange(len(scale_bins))
+    for (rule, setting), marker in ((first, "o"), (second, "s")):
+        i = settings.index((rule, setting))
+        left.plot(x, positives[i], marker=marker, label=f"{rule}: {setting}")
+        right.plot(x, no_positive[i], marker=marker, label=f"{rule}: {setting}")
+    for ax, title in ((left, "positives per target"), (right, "targets with no positive (%)")):
+        ax.set_xticks(x, scale_bins, fontsize=8)
+        ax.set_xlabel("target scale sqrt(w h), crop px")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+    right.legend(fontsize=7)
+    return fig
+
+
+def study_comparison():
+    """Two menus of the study's settings and their curves -> namespace of ``menus``, ``image``
+    (the curves' PNG) and ``panel`` (to display); picking a setting redraws."""
+    import ipywidgets as widgets
+
+    options = [(f"{rule}: {setting}", (rule, setting)) for rule, setting in settings]
+    menus = [widgets.Dropdown(options=options, value=settings[i], layout=widgets.Layout(width="45%"))
+             for i in COMPARE]
+    image = widgets.Image(format="png")
+
+    def redraw(_change=None):
+        image.value = png_bytes(compare_figure(*(menu.value for menu in menus)))
+
+    for menu in menus:
+        menu.observe(redraw, names="value")
+    redraw()
+    return types.SimpleNamespace(menus=menus, image=image, panel=widgets.VBox([widgets.HBox(menus), image]))
+
+
+compared = [settings[i] for i in COMPARE]
+show_figure(compare_figure(*compared), FIGURES / "study_compare.png")
+if inline():  # a live kernel: pick the two settings
+    show_widget(study_comparison().panel)
 
 # %% [markdown]
 # ## The run's assigner in the study

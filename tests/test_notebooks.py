@@ -8,6 +8,7 @@ backend and ``JAXTRACK_NOTEBOOK_SMALL=1`` (shorter sweeps, a 4-step smoke run). 
 import importlib.util
 import json
 import pathlib
+import time
 
 import matplotlib
 
@@ -102,6 +103,26 @@ def test_label_maps_notebook_runs(tmp_path, monkeypatch):
     assert np.all(by_scale["DLA points virtual IoU, keep best"] > 0)
     assert by_scale["centre region (SiamCAR)"][-1] > 100
 
+    # the sliders of a live kernel, driven without one: each move relabels from the library and redraws
+    explorer = ns["label_map_explorer"]()
+    controls, figure, image = explorer.controls, explorer.figure, explorer.image
+    compiled = ns["explore_labels"]._cache_size()
+    before = image.value
+    controls["scale"].value = 128.0
+    controls["k"].value = 12
+    controls["std_scale"].value = 0.5
+    assert image.value != before and image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert ns["explore_labels"]._cache_size() == compiled  # box, k and std_scale are traced: no recompilation
+    box = ns["target_box"](scale=128.0)
+    expected = int((np.asarray(ns["assign"].dla(ns["anchors"], box, k=60, statistic="iou", std_scale=0.5).cls) == 1).sum())
+    assert figure.axes[2].get_title() == f"DLA anchors IoU, 5k: {expected} pos"
+    controls["statistic"].value = "centerness"
+    assert figure.axes[3].get_title().startswith("DLA points centerness: ")
+    start = time.process_time()
+    controls["dx"].value = 24.0
+    assert time.process_time() - start < 1.0  # CPU seconds of a cached redraw
+    assert explorer.status.value.startswith("redrawn in ")
+
 
 @pytest.mark.slow
 def test_training_and_study_notebook_runs(tmp_path, monkeypatch):
@@ -116,6 +137,13 @@ def test_training_and_study_notebook_runs(tmp_path, monkeypatch):
     assert {"total", "positives", "negatives", "learning_rate", "pairs_per_second", "grad_norm"} <= set(ns["metrics"])
     assert "total" in ns["losses"] and len(ns["losses"]) >= 3
     assert ns["match"] == ("dla/virtual_iou", "k=9, std_scale=1.0") and ns["chosen"]
+    _assert_pngs(figures, ["study_compare"])
+
+    # the two menus of a live kernel, driven without one
+    comparison = ns["study_comparison"]()
+    before = comparison.image.value
+    comparison.menus[1].value = ns["settings"][-1]
+    assert comparison.image.value != before and comparison.image.value[:4] == b"\x89PNG"
 
     # a resumed run logs some steps twice, a running one may end in half a line: last record wins
     log = tmp_path / "resumed.jsonl"

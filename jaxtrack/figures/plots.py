@@ -25,6 +25,18 @@ def location_labels(cls, num_anchors):
                     np.where((per_location == NEGATIVE).any(1), NEGATIVE, IGNORE))
 
 
+def label_map_image(labels, num_anchors=1, soft=False):
+    """One assignment as the (side, side) image :func:`draw_label_map` shows: ``labels.soft`` (max
+    over a location's anchors) if ``soft``, else the location's label + 1 (0 ignore, 1 negative,
+    2 positive, see :func:`location_labels`)."""
+    if soft:
+        values = np.asarray(labels.soft).reshape(-1, num_anchors).max(1)
+    else:
+        values = location_labels(labels.cls, num_anchors) + 1
+    side = int(round(np.sqrt(len(values))))
+    return values.reshape(side, side)
+
+
 def draw_label_map(ax, labels, gt, *, num_anchors=1, centers, stride=8, soft=False, title=None):
     """Draw one assignment on ``ax``: the score map in crop pixels with the ground-truth box.
 
@@ -35,22 +47,27 @@ def draw_label_map(ax, labels, gt, *, num_anchors=1, centers, stride=8, soft=Fal
       centers: (L, 2) location centres (crop pixels, row-major), to place the map.
       soft: show ``labels.soft`` (max over anchors) as intensity instead of hard labels.
     """
-    side = int(round(np.sqrt(len(centers))))
     lo = centers.min(0) - stride / 2
     hi = centers.max(0) + stride / 2
     extent = (lo[0], hi[0], hi[1], lo[1])
-    if soft:
-        values = np.asarray(labels.soft).reshape(-1, num_anchors).max(1).reshape(side, side)
-        ax.imshow(values, cmap="Greens", vmin=0, vmax=1, extent=extent, interpolation="nearest")
-    else:
-        values = location_labels(labels.cls, num_anchors).reshape(side, side)
-        ax.imshow(values + 1, cmap=_LABEL_COLOURS, vmin=0, vmax=2, extent=extent, interpolation="nearest")
+    colours = dict(cmap="Greens", vmin=0, vmax=1) if soft else dict(cmap=_LABEL_COLOURS, vmin=0, vmax=2)
+    ax.imshow(label_map_image(labels, num_anchors, soft), extent=extent, interpolation="nearest", **colours)
     x1, y1, x2, y2 = np.asarray(gt, float)
     ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, fill=False, edgecolor="#d73027", linewidth=1.5))
     ax.set_xlim(0, 255)
     ax.set_ylim(255, 0)
     ax.set_xticks([])
     ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=8)
+
+
+def update_label_map(ax, labels, gt, *, num_anchors=1, soft=False, title=None):
+    """Show another assignment on an ``ax`` drawn by :func:`draw_label_map` (its image and box
+    updated in place: an interactive redraw without new artists)."""
+    ax.images[0].set_data(label_map_image(labels, num_anchors, soft))
+    x1, y1, x2, y2 = np.asarray(gt, float)
+    ax.patches[0].set_bounds(x1, y1, x2 - x1, y2 - y1)
     if title:
         ax.set_title(title, fontsize=8)
 
