@@ -28,7 +28,8 @@ written in ``jaxtrack.eval.comparison.CLAIM_RULE`` before any run, reported what
 
 Command (resumable: a rerun skips every finished unit; ``--size smoke`` is the tests' version):
   python experiments/ablation_labels.py --workdir runs/ablation [--size full] [--shared ../shared/data]
-Runtime: measured per part and written to WORKDIR/report/times.json and docs/results.md.
+Runtime: 110 minutes from scratch on the project's 2-core CPU (2026-11-30: pool 7, training 66,
+validation 10, test tracking 27), per part in WORKDIR/report/times.json and docs/results.md.
 Output: WORKDIR/report/ results.md (tables and verdicts), units.csv (every unit's score),
 summary.json, success_*.png (seed bands), training.png (loss and positives per pair).
 """
