@@ -143,7 +143,8 @@ def test_every_preset_resolves_and_labels_the_study_population_under_jit():
             counts = np.asarray(jnp.sum(labels.cls == assign.POSITIVE, axis=-1))
             without_positive[name, geometry] = float((counts == 0).mean())
     assert set(without_positive) == {
-        ("pysot_fixed_iou", "anchors"), ("siamcar_center", "points"), ("dla_atss", "anchors"), ("dla_atss", "points"),
+        ("pysot_fixed_iou", "anchors"), ("siamcar_center", "points"), ("siamcar_center_code", "points"),
+        ("dla_atss", "anchors"), ("dla_atss", "points"),
         ("dla_atss_banded", "anchors"), ("dla_plus", "anchors"), ("dla_plus", "points"), ("siamla_ladl", "points"),
         ("siamla_ladl_lals", "points")}
     assert without_positive["dla_atss", "points"] > 0.2  # ATSS's k = 9 leaves small targets without a positive

@@ -235,10 +235,11 @@ def test_bad_roots(tmp_path):
     for kind, expected in [("otb", "groundtruth_rect.txt"), ("uav123", "anno/UAV123"),
                            ("lasot", "groundtruth.txt"), ("got10k", "list.txt"),
                            ("trackingnet", "TRAIN_"), ("vot", "groundtruth.txt"), ("coco", "json"),
-                           ("arrayrecord", "sequences.json")]:
+                           ("arrayrecord", "sequences.json"), ("pysot", "crop511"), ("tnl2k", "groundtruth.txt")]:
         with pytest.raises(JaxtrackError, match=expected):
             open_dataset(kind, tmp_path)
-    assert set(DATASETS.names()) == {"otb", "uav123", "lasot", "got10k", "trackingnet", "vot", "coco", "arrayrecord"}
+    assert set(DATASETS.names()) == {"otb", "uav123", "lasot", "got10k", "trackingnet", "vot", "coco", "arrayrecord",
+                                     "pysot", "tnl2k"}
 
 
 def test_malformed_rows(tmp_path):

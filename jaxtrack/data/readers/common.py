@@ -141,13 +141,13 @@ def list_frames(directory, what="frame folder"):
     return [os.path.join(directory, n) for n in sorted(names, key=frame_key)]
 
 
-def check_frames_exist(paths):
-    """Raise :class:`JaxtrackError` naming the first of ``paths`` that is not a file.
+def check_frames_exist(frame_paths):
+    """Raise :class:`JaxtrackError` naming the first of ``frame_paths`` that is not a file.
 
     Lists each containing directory once instead of one ``stat`` per frame.
     """
     listings = {}
-    for path in paths:
+    for path in frame_paths:
         directory, name = os.path.split(path)
         if directory not in listings:
             folder = paths.path(directory)
