@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from benchmarks import machine
+from benchmarks.assign import time_call
 from jaxtrack.config import plain_dict
 from jaxtrack.models import heads, layers
 from jaxtrack.train.recipe import Recipe
@@ -40,14 +40,9 @@ def _config():
 
 
 def _timer(function, repeats):
-    """Seconds per call of ``function()`` (blocking on its result), after one warm-up call."""
+    """Median seconds per call of ``function()`` (blocking on its result), after one warm-up call."""
     jax.block_until_ready(function())
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(function())
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return time_call(lambda: jax.block_until_ready(function()), repeats)
 
 
 def main(argv=None):

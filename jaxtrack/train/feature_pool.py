@@ -43,13 +43,6 @@ def _arrays(path, mode, shapes=None):
     return {file.stem: np.load(file, mmap_mode=mode) for file in sorted(path.glob("*.npy"))}
 
 
-def graft_pool_backbone(variables, backbone):
-    """``variables`` of a Siamese model with the ``backbone`` subtrees replaced by ``backbone``
-    (``{collection: subtree}``, :attr:`FeaturePool.backbone`)."""
-    return {collection: {**tree, "backbone": backbone[collection]} if collection in backbone else tree
-            for collection, tree in variables.items()}
-
-
 def build_pool(path, model, variables, sampler, size, *, seed=0, chunk=16, threads=2, progress=True):
     """Write (or finish writing) a pool of ``size`` pairs to the folder ``path``.
 

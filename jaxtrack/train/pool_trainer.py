@@ -19,8 +19,7 @@ from tqdm.auto import tqdm
 
 from jaxtrack.config import plain_dict
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.models import model_files
-from jaxtrack.train.feature_pool import graft_pool_backbone
+from jaxtrack.models import graft_backbone, model_files
 from jaxtrack.train.metrics_log import MetricsLog, check_finite
 from jaxtrack.train.recipe import Recipe
 from jaxtrack.train.step import data_sharding, replicated
@@ -61,7 +60,7 @@ def train_on_pool(config, pool, out, *, order_seed, compiled=None, progress=True
     if batch_size % mesh.size:
         raise JaxtrackError(f"batch_size {batch_size} is not divisible by the {mesh.size} devices")
     state = recipe.initial_state(mesh)
-    grafted = graft_pool_backbone({"params": state["params"], "batch_stats": state["batch_stats"]}, pool.backbone)
+    grafted = graft_backbone({"params": state["params"], "batch_stats": state["batch_stats"]}, pool.backbone)
     state = {**state, **jax.device_put(grafted, replicated(mesh))}
     batches = pool.batches(batch_size, order_seed)
     sharding = data_sharding(mesh)
