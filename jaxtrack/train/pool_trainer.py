@@ -28,7 +28,7 @@ from jaxtrack.train.trainer import make_mesh
 MODEL_DIR = "model"
 
 
-def train_on_pool(config, pool, out, *, order_seed, compiled=None, progress=True):
+def train_on_pool(config, pool, out, *, order_seed, compiled=None, progress=True, snapshots=()):
     """Train ``config`` on ``pool`` into the folder ``out`` -> the model directory ``out/model``.
 
     Args:
@@ -39,6 +39,8 @@ def train_on_pool(config, pool, out, *, order_seed, compiled=None, progress=True
       order_seed: the pool's batch order (the same for runs that are to be paired).
       compiled: optional dict kept by the caller: runs whose configs differ only in ``seed``
         reuse one compiled step through it.
+      snapshots: steps before the last at which the model is also written, as ``out/model_<step>``
+        (checkpoints a validation split chooses from; the last step is ``out/model``).
     Raises:
       JaxtrackError: the config would train the backbone, or its batch does not divide over the
         devices.
@@ -57,6 +59,8 @@ def train_on_pool(config, pool, out, *, order_seed, compiled=None, progress=True
         raise JaxtrackError(f"optim.backbone_epoch starts backbone training at step {recipe.backbone_start} of "
                             f"{recipe.total_steps}: cached features need a frozen backbone")
     batch_size = config["data"]["batch_size"]
+    if any(not 0 < step < recipe.total_steps for step in snapshots):
+        raise JaxtrackError(f"snapshots {list(snapshots)} must lie in 1..{recipe.total_steps - 1}")
     if batch_size % mesh.size:
         raise JaxtrackError(f"batch_size {batch_size} is not divisible by the {mesh.size} devices")
     state = recipe.initial_state(mesh)
@@ -77,14 +81,21 @@ def train_on_pool(config, pool, out, *, order_seed, compiled=None, progress=True
                 elapsed, tick = time.perf_counter() - tick, time.perf_counter()
                 log.write(done, {**metrics, "learning_rate": float(recipe.schedule(index)),
                                  "pairs_per_second": batch_size * log_every / max(elapsed, 1e-9)})
+            if done in snapshots:
+                _save_model(out / f"{MODEL_DIR}_{done}", config, state)
     finally:
         log.close()
+    (out / "config.json").write_text(json.dumps(config, indent=1))
+    _save_model(model_dir, config, state)
+    return model_dir
+
+
+def _save_model(path, config, state):
+    """Write the inference variables of the train ``state`` as a model directory at ``path``."""
     model_config = dict(config["model"])
     name = model_config.pop("name")
     variables = jax.device_get({"params": state["params"], "batch_stats": state["batch_stats"]})
-    (out / "config.json").write_text(json.dumps(config, indent=1))
-    model_files.save(model_dir, name, model_config, variables)
-    return model_dir
+    model_files.save(path, name, model_config, variables)
 
 
 def _compiled(config, mesh, cache):
