@@ -69,7 +69,7 @@ from jaxtrack.track import hyper as hyper_sets
 from jaxtrack.track.loading import TRACKERS
 from jaxtrack.track.siamese_tracker import TrackerWeights, siamese_factory
 from jaxtrack.train.feature_pool import build_pool
-from jaxtrack.train.pool_trainer import train_on_pool
+from jaxtrack.train.pool_trainer import MODEL_DIR, train_on_pool
 
 import base  # experiments/ is on sys.path when this file runs
 
@@ -154,11 +154,12 @@ def run_config(spec, seed, budget, data_root):
 
 class Protocol:
     """The protocol's units in ``workdir`` (see the module docstring); each method skips what is
-    already on disk."""
+    already on disk. ``budget`` replaces the size's :data:`BUDGETS` entry (other experiments reuse
+    the protocol's parts at their own sizes)."""
 
-    def __init__(self, workdir, size, shared, only=None):
+    def __init__(self, workdir, size, shared, only=None, budget=None):
         self.workdir = pathlib.Path(workdir)
-        self.size, self.budget = size, BUDGETS[size]
+        self.size, self.budget = size, budget or BUDGETS[size]
         self.rules = rules(size, self.budget.steps)
         if only:
             unknown = sorted(set(only) - set(self.rules))
@@ -221,7 +222,7 @@ class Protocol:
         compiled = {}
         for (rule, seed), out in tqdm(self.runs().items(), desc="runs", unit="run"):
             config = run_config(self.rules[rule], seed, self.budget, self.workdir / "synthetic")
-            if not (out / "model").exists():  # (re)trained: no result of an earlier model may stay
+            if not (out / MODEL_DIR).exists():  # (re)trained: no result of an earlier model may stay
                 for split in ("val", "test", "real"):
                     shutil.rmtree(self.tracks(split, rule, seed, ""), ignore_errors=True)
             train_on_pool(config, pool, out, order_seed=seed, compiled=compiled, progress=False)
@@ -239,8 +240,8 @@ class Protocol:
                 grid[label] = values if exponent is None else values._replace(quality_exponent=exponent)
         return grid
 
-    def factory(self, run, hyper, label):
-        model, variables = models.load(run / "model")
+    def factory(self, model_dir, hyper, label):
+        model, variables = models.load(model_dir)
         key = model.family, repr(model)
         with self._lock:
             if key not in self._factories:  # one compiled tracker per architecture
@@ -249,8 +250,8 @@ class Protocol:
         weights = TrackerWeights(jax.device_put(variables), hyper.as_arrays())
         return dataclasses.replace(shared, weights=weights, name=label)
 
-    def track(self, run, hyper, label, dataset, out_dir):
-        run_benchmark(self.factory(run, hyper, label), dataset, str(out_dir), progress=False)
+    def track(self, model_dir, hyper, label, dataset, out_dir):
+        run_benchmark(self.factory(model_dir, hyper, label), dataset, str(out_dir), progress=False)
 
     def track_all(self, units, description):
         """Track ``units`` of :meth:`track` arguments, :data:`TRACKING_THREADS` at a time (one
@@ -263,7 +264,7 @@ class Protocol:
 
     def validate(self, val):
         """Track every run with every setting of its rule's grid on validation -> choices."""
-        self.track_all([(run, hyper, label, val, self.tracks("val", rule, seed, label))
+        self.track_all([(run / MODEL_DIR, hyper, label, val, self.tracks("val", rule, seed, label))
                         for (rule, seed), run in self.runs().items()
                         for label, hyper in self.settings(rule).items()], "validation")
         choices = {}
@@ -279,7 +280,8 @@ class Protocol:
             units = []
             for (rule, seed), run in self.runs().items():
                 label = choices[rule]["chosen"]
-                units.append((run, self.settings(rule)[label], label, dataset, self.tracks(split, rule, seed, label)))
+                units.append((run / MODEL_DIR, self.settings(rule)[label], label, dataset,
+                              self.tracks(split, rule, seed, label)))
             self.track_all(units, split)
             run_benchmark(TRACKERS.get("csrt"), dataset, str(self.tracks(split, "csrt", 0, "csrt")), progress=False)
 

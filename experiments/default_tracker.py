@@ -1,0 +1,184 @@
+"""How the shipped default tracker (`--model default`) is chosen and trained: every choice on a
+synthetic validation split, the real sequences of ../shared/data only reported at the end.
+
+Stages (each a unit on disk: a rerun skips what is finished):
+
+1. Label rule and model: the label-assignment protocol's choice on its validation split
+   (``docs/ablation/choices.json``, :data:`PROTOCOL_CHOICES`): the rule with the best validation
+   AO, trained as that protocol trains it (SiamCAR-style head on a frozen, ImageNet-pretrained
+   EfficientNet-Lite0; the feature pool and trainer of :mod:`jaxtrack.train.feature_pool`).
+2. Data: the protocol's synthetic training videos (600, seed 1); validation videos (seed 2) and
+   held-out test videos (seed 3), both longer than the protocol's (:data:`BUDGET`).
+3. Training length / checkpoint: one run of ``BUDGET.steps`` steps of ``BUDGET.batch`` pairs
+   from a pool of ``BUDGET.pool`` pairs, its model written at :data:`SNAPSHOTS`; the checkpoint
+   with the best validation AO (the protocol's chosen hyperparameter set) is kept.
+4. Tracker hyperparameters: a grid around that set on validation (:data:`PENALTY_K` x
+   :data:`WINDOW_INFLUENCE`, then :data:`LR` at the best), the best mean AO kept.
+5. Export: the chosen model, with its chosen tracker settings, to ``--export`` (what
+   ``jaxtrack/weights/cpu_default`` ships).
+6. Report (no choice): the held-out synthetic test videos' AO, the default beside CSRT.
+
+Command (resumable):
+  python experiments/default_tracker.py --workdir runs/default_tracker [--export DIR]
+Output: WORKDIR/report/choices.json (every validation figure and the choices), times.json,
+test.json; the exported model directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import pathlib
+import shutil
+
+import numpy as np
+
+from jaxtrack import models
+from jaxtrack.eval.runner import run_benchmark
+from jaxtrack.files import atomic_write
+from jaxtrack.models import family_of
+from jaxtrack.track import hyper as hyper_sets
+from jaxtrack.track.loading import TRACKERS
+from jaxtrack.train.pool_trainer import MODEL_DIR, train_on_pool
+
+import ablation_labels  # experiments/ is on sys.path when this file runs
+
+PROTOCOL_CHOICES = pathlib.Path(__file__).resolve().parents[1] / "docs" / "ablation" / "choices.json"
+BUDGET = ablation_labels.Budget(pool=12000, steps=2400, batch=16, train_videos=600, val_videos=30,
+                                test_videos=60, frames=100, restarts=1)
+SNAPSHOTS = (600, 1200, 1800)
+"""Earlier steps written besides the last; with it, the checkpoints validation chooses from."""
+SEED = 0
+
+
+def protocol_rule(choices_path=PROTOCOL_CHOICES):
+    """(rule, its hyperparameter set label, validation AO) with the best validation AO of the
+    label-assignment protocol."""
+    choices = json.loads(pathlib.Path(choices_path).read_text())
+    rule = max(choices, key=lambda r: choices[r]["validation_ao"][choices[r]["chosen"]])
+    chosen = choices[rule]["chosen"]
+    return rule, chosen, choices[rule]["validation_ao"][chosen]
+
+
+def setting(base_label, base, **values):
+    """``base`` with ``values`` replaced -> (its ``--hyper`` string, :class:`Hyper`)."""
+    hyper = base._replace(**values)
+    changed = [f"{field}={value:g}" for field, value in zip(hyper._fields, hyper)
+               if not np.isclose(value, getattr(base, field))]
+    return ",".join([base_label, *changed]), hyper
+
+
+PENALTY_K, WINDOW_INFLUENCE, LR = (0.1, 0.2, 0.3), (0.3, 0.45, 0.6), (0.2, 0.35, 0.5)
+"""The tracker grid: penalty x window influence at the base set's rate, then the rate at the best."""
+
+
+class DefaultSelection:
+    """The stages of the module docstring over a :class:`ablation_labels.Protocol` in ``workdir``."""
+
+    def __init__(self, workdir, shared):
+        self.rule, self.base_label, self.protocol_ao = protocol_rule()
+        self.protocol = ablation_labels.Protocol(workdir, "full", shared, only=[ablation_labels.BASELINE, self.rule],
+                                                 budget=BUDGET)
+        self.spec = self.protocol.rules[self.rule]
+        self.family = family_of(models.build({"name": self.spec.model})).name
+        self.run = self.protocol.workdir / "runs" / self.rule
+        self.choices_path = self.protocol.report / "choices.json"
+        self.choices = json.loads(self.choices_path.read_text()) if self.choices_path.exists() else {}
+        self.choices["rule"] = {"chosen": self.rule, "hyper": self.base_label, "protocol_validation_ao": self.protocol_ao}
+
+    def save(self):
+        atomic_write(self.choices_path, json.dumps(self.choices, indent=1))
+
+    def train(self, pool):
+        config = ablation_labels.run_config(self.spec, SEED, BUDGET, self.protocol.workdir / "synthetic")
+        train_on_pool(config, pool, self.run, order_seed=SEED, snapshots=SNAPSHOTS)
+
+    def checkpoints(self):
+        return {step: self.run / (MODEL_DIR if step == BUDGET.steps else f"{MODEL_DIR}_{step}")
+                for step in (*SNAPSHOTS, BUDGET.steps)}
+
+    def validation_ao(self, candidates, val):
+        """Track ``{name: (model_dir, Hyper, label)}`` on validation -> ``{name: mean AO}``."""
+        units = {name: (model_dir, hyper, label, val, self.protocol.tracks("val", "default", 0, name))
+                 for name, (model_dir, hyper, label) in candidates.items()}
+        self.protocol.track_all(list(units.values()), "validation")
+        return {name: float(np.mean(list(self.protocol.sequence_scores("val", val, "default", 0, name).values())))
+                for name in units}
+
+    def base_hyper(self):
+        return self.protocol.settings(self.rule)[self.base_label]
+
+    def choose_checkpoint(self, val):
+        candidates = {f"step{step}": (path, self.base_hyper(), self.base_label)
+                      for step, path in self.checkpoints().items()}
+        scores = self.validation_ao(candidates, val)
+        best = max(scores, key=scores.get)
+        self.choices["checkpoint"] = {"chosen": int(best.removeprefix("step")), "validation_ao": scores}
+        self.save()
+        return self.checkpoints()[self.choices["checkpoint"]["chosen"]]
+
+    def choose_hyper(self, model_dir, val):
+        """The tracker grid (:data:`PENALTY_K` x :data:`WINDOW_INFLUENCE`, then :data:`LR`) on
+        validation -> the chosen ``--hyper`` string."""
+        step = self.choices["checkpoint"]["chosen"]
+
+        def round_of(settings):
+            candidates = {f"step{step}-{label}": (model_dir, values, label) for label, values in settings}
+            return {name.split("-", 1)[1]: score for name, score in self.validation_ao(candidates, val).items()}
+
+        first = round_of(setting(self.base_label, self.base_hyper(), penalty_k=p, window_influence=w)
+                         for p, w in itertools.product(PENALTY_K, WINDOW_INFLUENCE))
+        best = hyper_sets.select(self.family, max(first, key=first.get))[1]
+        second = round_of(setting(self.base_label, self.base_hyper(), penalty_k=best.penalty_k,
+                                  window_influence=best.window_influence, lr=lr) for lr in LR)
+        scores = {**first, **second}
+        self.choices["hyper"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores}
+        self.save()
+        return self.choices["hyper"]["chosen"]
+
+    def test(self, model_dir, label, test):
+        """Held-out synthetic AO of the chosen default and of CSRT (reported, never chosen on)."""
+        values = hyper_sets.select(self.family, label)[1]
+        self.protocol.track_all([(model_dir, values, label, test, self.protocol.tracks("test", "default", 0, label))],
+                                "test")
+        run_benchmark(TRACKERS.get("csrt"), test, str(self.protocol.tracks("test", "csrt", 0, "csrt")), progress=False)
+        result = {}
+        for name, tracker_label in (("default", label), ("csrt", "csrt")):
+            per_video = self.protocol.sequence_scores("test", test, name, 0, tracker_label)
+            result[name] = {"ao": float(np.mean(list(per_video.values()))), "videos": len(per_video)}
+        atomic_write(self.protocol.report / "test.json", json.dumps(result, indent=1))
+        return result
+
+
+def export(model_dir, out):
+    """Copy the chosen model directory to ``out`` (a new folder)."""
+    out = pathlib.Path(out)
+    if out.exists():
+        raise SystemExit(f"--export {out} exists; remove it or choose a new folder")
+    shutil.copytree(model_dir, out)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workdir", default="runs/default_tracker")
+    parser.add_argument("--shared", default=str(pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"))
+    parser.add_argument("--export", help="write the chosen model here (a new folder)")
+    args = parser.parse_args(argv)
+    selection = DefaultSelection(args.workdir, args.shared)
+    protocol = selection.protocol
+    val = protocol.timed("data", protocol.synthetic, "val")
+    test = protocol.timed("data", protocol.synthetic, "test")
+    pool = protocol.timed("feature pool", protocol.pool)
+    protocol.timed("training", selection.train, pool)
+    model_dir = protocol.timed("validation", selection.choose_checkpoint, val)
+    label = protocol.timed("validation", selection.choose_hyper, model_dir, val)
+    print(json.dumps(selection.choices, indent=1))
+    print(json.dumps(protocol.timed("test tracking", selection.test, model_dir, label, test), indent=1))
+    if args.export:
+        export(model_dir, args.export)
+
+
+if __name__ == "__main__":
+    main()
