@@ -1,18 +1,17 @@
-"""The default CPU-trained tracker (`--model default`): SiamCAR-style head on a frozen,
-ImageNet-pretrained EfficientNet-Lite0, trained on the embedded synthetic videos with SiamDLA's
-dynamic labels (16 nearest points, 64 px virtual-anchor IoU, mean + std, keep_best).
+"""A SiamDLA-labelled CPU tracker trained through the streaming pipeline (`jaxtrack train`):
+SiamCAR-style head on a frozen, ImageNet-pretrained EfficientNet-Lite0, trained on the embedded
+synthetic videos with SiamDLA's dynamic labels (16 nearest points, 64 px virtual-anchor IoU,
+mean + std, keep_best).
 
 Command:
   jaxtrack train --config experiments/cpu_default.py --workdir runs/cpu_default
 Runtime: 2,000 steps of 16 pairs with the backbone frozen (no backward pass runs through it);
-the measured, dated time is in docs/results.md.
-Expected (measured for the shipped model): mean AUC 0.570 over the six ../shared/data sequences
-against OpenCV CSRT's 0.463 (`python experiments/eval_shared.py --model runs/cpu_default csrt`);
-the recipe was chosen with those sequences in view, so this is not a held-out comparison.
-Export for `--model default`: `jaxtrack export --workdir runs/cpu_default --out OUT`.
-The shipped weights were trained before the classification prior was fixed (2026-11-30: the
-foreground logit now starts at the prior 0.01, not 0.5); this command now starts from that
-initialisation, so it trains a different model than the shipped one.
+24.5 minutes on the idle 2-core machine (docs/results.md).
+This recipe was the shipped default until 2026-11-30 (chosen with the ../shared/data sequences in
+view). The shipped `--model default` now comes from `experiments/default_tracker.py`, whose every
+choice is made on a synthetic validation split; this config stays as the streaming-pipeline
+example of a SiamDLA tracker of the same size (`jaxtrack export --workdir runs/cpu_default --out
+OUT` makes a model directory of it).
 """
 
 import base

@@ -143,10 +143,30 @@ def test_pool_training_keeps_the_pools_backbone_and_reuses_a_finished_run(small_
     stamp = (out / "jaxtrack_model.json").stat().st_mtime_ns
     assert train_on_pool(_pool_config(seed=1), pool, tmp_path / "run", order_seed=0, progress=False) == out
     assert (out / "jaxtrack_model.json").stat().st_mtime_ns == stamp
-    train_on_pool(_pool_config(seed=2), pool, tmp_path / "run2", order_seed=0, compiled=compiled, progress=False)
+    train_on_pool(_pool_config(seed=2), pool, tmp_path / "run2", order_seed=0, compiled=compiled, progress=False,
+                  snapshots=(2, 4))
     assert len(compiled) == 1  # seeds share one compiled step
+    snapshot = jax.tree.leaves(models.load(tmp_path / "run2" / "model_2")[1]["params"]["head"])
+    last = jax.tree.leaves(models.load(tmp_path / "run2" / "model")[1]["params"]["head"])
+    assert (tmp_path / "run2" / "model_4").is_dir() and not np.allclose(snapshot[0], last[0])
+    with pytest.raises(JaxtrackError, match="snapshots"):
+        train_on_pool(_pool_config(), pool, tmp_path / "run4", order_seed=0, progress=False, snapshots=(6,))
     with pytest.raises(JaxtrackError, match="frozen backbone"):
         train_on_pool(_pool_config(backbone_epoch=1), pool, tmp_path / "run3", order_seed=0, progress=False)
+
+
+def test_default_tracker_choices_follow_validation(tmp_path, monkeypatch):
+    """The default tracker's rule is the protocol's best on validation; its settings are --hyper strings."""
+    monkeypatch.syspath_prepend(str(EXPERIMENTS))
+    default_tracker = importlib.import_module("default_tracker")
+    choices = {"a": {"chosen": "otb", "validation_ao": {"otb": 0.5, "got10k": 0.7}},
+               "b": {"chosen": "got10k", "validation_ao": {"otb": 0.9, "got10k": 0.6}}}
+    (tmp_path / "choices.json").write_text(json.dumps(choices))
+    assert default_tracker.protocol_rule(tmp_path / "choices.json") == ("a", "otb", 0.5)
+    from jaxtrack.track import hyper
+    base = hyper.SETS["siamcar"]["otb"]
+    label, values = default_tracker.setting("otb", base, penalty_k=0.1, window_influence=base.window_influence)
+    assert label == "otb,penalty_k=0.1" and hyper.select("siamcar", label)[1] == values
 
 
 def test_restart_segments(shared_data):
