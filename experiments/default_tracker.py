@@ -14,9 +14,14 @@ Stages (each a unit on disk: a rerun skips what is finished):
    with the best validation AO (the protocol's chosen hyperparameter set) is kept.
 4. Tracker hyperparameters: a grid around that set on validation (:data:`PENALTY_K` x
    :data:`WINDOW_INFLUENCE`, then :data:`LR` at the best), the best mean AO kept.
-5. Export: the chosen model, with its chosen tracker settings, to ``--export`` (what
-   ``jaxtrack/weights/cpu_default`` ships).
-6. Report (no choice): the held-out synthetic test videos' AO, the default beside CSRT.
+5. Lost-target mode (:class:`jaxtrack.track.hyper.Hyper` ``lost_*``): off or one of
+   :data:`LOST_SCORES` (search window :data:`LOST_SEARCH_SCALE` times wider while lost), chosen on
+   the validation videos together with as many validation videos whose target leaves the frame
+   for a while (seed 5, ``out_of_view=1``), by mean AO over both.
+6. Export: the chosen model, with its chosen tracker settings stored in the model directory, to
+   ``--export`` (what ``jaxtrack/weights/cpu_default`` ships).
+7. Report (no choice): AO on held-out synthetic test videos (seed 3) and on held-out out-of-view
+   videos (seed 6), the default beside the same model without lost mode and CSRT.
 
 Command (resumable):
   python experiments/default_tracker.py --workdir runs/default_tracker [--export DIR]
@@ -36,9 +41,11 @@ import shutil
 import numpy as np
 
 from jaxtrack import models
+from jaxtrack.data.readers import open_dataset
+from jaxtrack.data.synthetic import make_synthetic
 from jaxtrack.eval.runner import run_benchmark
 from jaxtrack.files import atomic_write
-from jaxtrack.models import family_of
+from jaxtrack.models import family_of, model_files
 from jaxtrack.track import hyper as hyper_sets
 from jaxtrack.track.loading import TRACKERS
 from jaxtrack.train.pool_trainer import MODEL_DIR, train_on_pool
@@ -51,6 +58,9 @@ BUDGET = ablation_labels.Budget(pool=12000, steps=2400, batch=16, train_videos=6
 SNAPSHOTS = (600, 1200, 1800)
 """Earlier steps written besides the last; with it, the checkpoints validation chooses from."""
 SEED = 0
+OUT_OF_VIEW_SEEDS = {"val_oov": 5, "test_oov": 6}
+LOST_SCORES, LOST_SEARCH_SCALE = (0.1, 0.2, 0.3), 2.0
+"""Lost-mode thresholds tried on validation (0 = off is the alternative) and the window factor."""
 
 
 def protocol_rule(choices_path=PROTOCOL_CHOICES):
@@ -138,26 +148,61 @@ class DefaultSelection:
         self.save()
         return self.choices["hyper"]["chosen"]
 
-    def test(self, model_dir, label, test):
-        """Held-out synthetic AO of the chosen default and of CSRT (reported, never chosen on)."""
-        values = hyper_sets.select(self.family, label)[1]
-        self.protocol.track_all([(model_dir, values, label, test, self.protocol.tracks("test", "default", 0, label))],
-                                "test")
-        run_benchmark(TRACKERS.get("csrt"), test, str(self.protocol.tracks("test", "csrt", 0, "csrt")), progress=False)
+    def out_of_view(self, split):
+        """Videos whose target leaves the frame for 8..40 frames (every one of them)."""
+        root = self.protocol.workdir / "synthetic"
+        if not (root / split / "list.txt").exists():
+            make_synthetic(root, BUDGET.val_videos, BUDGET.frames, seed=OUT_OF_VIEW_SEEDS[split], split=split,
+                           out_of_view=1.0)
+        return open_dataset("got10k", str(root), split=split)
+
+    def choose_lost_mode(self, model_dir, label, val, val_oov):
+        """Lost mode off or at one of :data:`LOST_SCORES`, by mean AO over the validation videos and
+        the out-of-view validation videos -> the chosen ``--hyper`` string."""
+        step = self.choices["checkpoint"]["chosen"]
+        settings = [label] + [f"{label},lost_score={score:g},lost_search_scale={LOST_SEARCH_SCALE:g}"
+                              for score in LOST_SCORES]
+        per_video = {}
+        for split, dataset in (("val", val), ("val_oov", val_oov)):
+            units = [(model_dir, hyper_sets.select(self.family, s)[1], s, dataset,
+                      self.protocol.tracks(split, "default", 0, f"step{step}-{s}")) for s in settings]
+            self.protocol.track_all(units, split)
+            for s in settings:
+                scores = self.protocol.sequence_scores(split, dataset, "default", 0, f"step{step}-{s}")
+                per_video.setdefault(s, []).extend(scores.values())
+        scores = {s: float(np.mean(v)) for s, v in per_video.items()}
+        self.choices["lost_mode"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores,
+                                     "videos": len(per_video[label])}
+        self.save()
+        return self.choices["lost_mode"]["chosen"]
+
+    def test(self, model_dir, label, without_lost, sets):
+        """AO of the chosen default (``label``), the same model without lost mode and CSRT on the
+        held-out ``sets`` ({split: dataset}) -> ``{split: {tracker: {"ao", "videos"}}}`` (reported,
+        never chosen on)."""
+        trackers = {"default": label, "default_without_lost_mode": without_lost}
         result = {}
-        for name, tracker_label in (("default", label), ("csrt", "csrt")):
-            per_video = self.protocol.sequence_scores("test", test, name, 0, tracker_label)
-            result[name] = {"ao": float(np.mean(list(per_video.values()))), "videos": len(per_video)}
+        for split, dataset in sets.items():
+            units = [(model_dir, hyper_sets.select(self.family, s)[1], s, dataset,
+                      self.protocol.tracks(split, "default", 0, s)) for s in dict.fromkeys(trackers.values())]
+            self.protocol.track_all(units, split)
+            run_benchmark(TRACKERS.get("csrt"), dataset, str(self.protocol.tracks(split, "csrt", 0, "csrt")),
+                          progress=False)
+            result[split] = {}
+            for name, (rule, s) in {**{k: ("default", v) for k, v in trackers.items()}, "csrt": ("csrt", "csrt")}.items():
+                per_video = self.protocol.sequence_scores(split, dataset, rule, 0, s)
+                result[split][name] = {"ao": float(np.mean(list(per_video.values()))), "videos": len(per_video)}
         atomic_write(self.protocol.report / "test.json", json.dumps(result, indent=1))
         return result
 
 
-def export(model_dir, out):
-    """Copy the chosen model directory to ``out`` (a new folder)."""
+def export(model_dir, label, out):
+    """Copy the chosen model directory to ``out`` (a new folder) with its tracker settings ``label``."""
     out = pathlib.Path(out)
     if out.exists():
         raise SystemExit(f"--export {out} exists; remove it or choose a new folder")
     shutil.copytree(model_dir, out)
+    model_files.set_tracker(out, label)
 
 
 def main(argv=None):
@@ -174,10 +219,13 @@ def main(argv=None):
     protocol.timed("training", selection.train, pool)
     model_dir = protocol.timed("validation", selection.choose_checkpoint, val)
     label = protocol.timed("validation", selection.choose_hyper, model_dir, val)
+    val_oov = protocol.timed("data", selection.out_of_view, "val_oov")
+    chosen = protocol.timed("validation", selection.choose_lost_mode, model_dir, label, val, val_oov)
     print(json.dumps(selection.choices, indent=1))
-    print(json.dumps(protocol.timed("test tracking", selection.test, model_dir, label, test), indent=1))
+    sets = {"test": test, "test_oov": protocol.timed("data", selection.out_of_view, "test_oov")}
+    print(json.dumps(protocol.timed("test tracking", selection.test, model_dir, chosen, label, sets), indent=1))
     if args.export:
-        export(model_dir, args.export)
+        export(model_dir, chosen, args.export)
 
 
 if __name__ == "__main__":
