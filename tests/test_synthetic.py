@@ -7,6 +7,7 @@ import pytest
 
 from jaxtrack.data import synthetic
 from jaxtrack.data.readers import open_dataset
+from jaxtrack.errors import JaxtrackError
 
 SIZE = (160, 120)
 
@@ -89,3 +90,52 @@ def test_occlusion_lowers_the_visible_fraction():
     assert np.all((visible >= 0) & (visible <= 1))
     assert visible.max() > 0.99 and visible.min() < 0.9
     assert [synthetic._cover_level(v) for v in (0.0, 0.1, 0.5, 0.95, 1.0)] == [0, 1, 4, 7, 8]
+
+
+# render_sequence(seed, index, 12 or 16, SIZE) before out-of-view segments existed: the sums of the
+# boxes and of the visible fractions and the mean of every frame
+BEFORE_OUT_OF_VIEW = {
+    (3, 0, 12): (4200.3931694528255, 12.0, [111.643, 111.924, 112.246, 112.542, 112.814, 113.301, 113.546,
+                                            113.72, 113.684, 113.579, 113.597, 113.568]),
+    (5, 2, 16): (2561.3532263834713, 7.236231739899924, [160.221, 160.164, 159.979, 159.632, 159.065, 158.396,
+                                                         157.666, 157.217, 156.755, 156.22, 155.536, 154.92,
+                                                         154.019, 153.518, 153.408, 153.474]),
+}
+
+
+@pytest.mark.parametrize("key", list(BEFORE_OUT_OF_VIEW))
+def test_no_out_of_view_renders_as_before(key):
+    frames, boxes, visible = synthetic.render_sequence(*key, SIZE, out_of_view=0.0)
+    box_sum, visible_sum, means = BEFORE_OUT_OF_VIEW[key]
+    assert boxes.sum() == pytest.approx(box_sum, rel=1e-12)
+    assert visible.sum() == pytest.approx(visible_sum, rel=1e-9)
+    np.testing.assert_allclose([f.mean() for f in frames], means, atol=2e-3)
+
+
+def _runs(flags):
+    """(start, stop) of the runs of True in a 1-D bool array."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(int), [0]])))
+    return list(zip(edges[::2], edges[1::2]))
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_out_of_view_target_leaves_and_comes_back(index):
+    frames, boxes, visible = synthetic.render_sequence(7, index, 70, SIZE, out_of_view=1.0)
+    start, stop = max(_runs(visible == 0), key=lambda run: run[1] - run[0])
+    assert stop - start >= 8 and 0 < start and stop < 70
+    assert visible[:start].max() > 0.99 and visible[stop:].max() > 0.99  # seen before and after
+    outside = boxes[start:stop]
+    assert np.all(boxes >= 0) and np.all(boxes[:, [0, 2]] <= SIZE[0]) and np.all(boxes[:, [1, 3]] <= SIZE[1])
+    assert np.all((outside[:, 0] == outside[:, 2]) | (outside[:, 1] == outside[:, 3]))  # clipped to an edge
+
+
+def test_out_of_view_videos_are_labelled_absent(tmp_path):
+    root = synthetic.make_synthetic(tmp_path, num_sequences=2, frames=50, seed=1, size=SIZE, workers=0,
+                                    out_of_view=1.0)
+    for seq in open_dataset("got10k", root, split="train"):
+        absence, cover = seq.attributes["absence"], seq.attributes["cover"]
+        start, stop = max(_runs(absence == 1), key=lambda run: run[1] - run[0])
+        assert stop - start >= 8 and np.all(cover[start:stop] == 0)
+        assert seq.valid[:start].any() and seq.valid[stop:].any()
+    with pytest.raises(JaxtrackError, match="out_of_view"):
+        synthetic.make_synthetic(tmp_path / "bad", num_sequences=1, frames=10, size=SIZE, out_of_view=1.5)

@@ -119,10 +119,10 @@ def siamcar_mask(hp_up, lrtbs):
     return mask
 
 
-def _state(center, size):
+def _state(center, size, lost=False):
     return siamese.State(template=None, center=jnp.asarray(center, jnp.float32),
                          size=jnp.asarray(size, jnp.float32), padding=jnp.zeros(3),
-                         frame_size=jnp.array([FRAME_W, FRAME_H], jnp.float32))
+                         frame_size=jnp.array([FRAME_W, FRAME_H], jnp.float32), lost=jnp.array(lost))
 
 
 def _locate(geometry, hp, state, outputs):
@@ -220,13 +220,14 @@ def _moving_rectangle(frames=60):
     return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
 
 
-def _crafted_outputs(geometry, truth):
-    """Network outputs that encode ``truth`` (xyxy, crop pixels) exactly."""
+def _crafted_outputs(geometry, truth, top=5.0):
+    """Network outputs that encode ``truth`` (xyxy, crop pixels) exactly, with the foreground
+    logit ``top`` on it and -5 far from it."""
     samples = geometry.samples
     centres = samples if samples.shape[1] == 2 else (samples[:, :2] + samples[:, 2:]) / 2
     target = (truth[:2] + truth[2:]) / 2
     peak = np.exp(-np.sum((centres - target) ** 2, axis=1) / (2 * 8.0 ** 2))
-    cls = np.stack([np.zeros_like(peak), 10 * peak - 5], axis=1).astype(np.float32)
+    cls = np.stack([np.zeros_like(peak), (top + 5) * peak - 5], axis=1).astype(np.float32)
     if geometry.family == "siamrpn":
         return {"cls": cls, "loc": np.asarray(anchor_deltas(jnp.asarray(samples), jnp.asarray(truth, jnp.float32)))}
     ltrb = np.abs(np.asarray(side_distances(jnp.asarray(samples), jnp.asarray(truth, jnp.float32))))
@@ -234,6 +235,81 @@ def _crafted_outputs(geometry, truth):
     if geometry.family == "siamla":
         outputs["quality"] = np.full(len(samples), 3.0, np.float32)
     return outputs
+
+
+def pysot_lt_track(score, pred, window, center, size, scale_z, hp, image_shape, lost, low, high):
+    """pysot SiamRPNLTTracker.track after the network with LOST_INSTANCE_SIZE = INSTANCE_SIZE
+    (jaxtrack's ``lost_search_scale`` 1); low, high: CONFIDENCE_LOW, _HIGH -> (box, score, lost)."""
+    k, wi, lr_hp = hp
+    box, best = pysot_track(score, pred, window, center, size, scale_z, (k, 0.001 if lost else wi, lr_hp), image_shape)
+    if best < low:  # the previous box, clipped as pysot's _bbox_clip
+        box = np.array([max(0, min(center[0], image_shape[1])), max(0, min(center[1], image_shape[0])),
+                        max(10, min(size[0], image_shape[1])), max(10, min(size[1], image_shape[0]))])
+    return box, best, bool(best < low or (lost and best <= high))
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_lost_mode_post_processing_matches_pysot_longterm(seed):
+    rng = np.random.default_rng(200 + seed)
+    geometry = siamese.TrackerGeometry("siamrpn", 25)
+    lost, low = bool(seed % 2), [0.3, 0.9, 0.999, 0.6][seed // 2]
+    hp = hyper.SETS["siamrpn"]["longterm"]._replace(lost_score=low, found_score=0.95, lost_window_influence=0.001)
+    center, size = rng.uniform([0, 0], [FRAME_W, FRAME_H]), rng.uniform(15, 150, 2)
+    logits = rng.normal(0, 2, (3125, 2)).astype(np.float32)
+    deltas = rng.normal(0, 0.3, (3125, 4)).astype(np.float32)
+    state = _state(center, size, lost)
+    window = siamese.search_window(geometry, state, 1.0)
+    box, score, new = siamese.locate(geometry, hp.as_arrays(), state, {"cls": logits, "loc": deltas}, window,
+                                     lost_mode=True)
+
+    perm = (np.arange(625)[None, :] * 5 + np.arange(5)[:, None]).ravel()  # pysot index -> jaxtrack
+    anchors = geometry.samples[perm]
+    acx, acy = (anchors[:, 0] + anchors[:, 2]) / 2 - 127.5, (anchors[:, 1] + anchors[:, 3]) / 2 - 127.5
+    aw, ah = anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]
+    d = deltas[perm].astype(np.float64)
+    pred = np.stack([d[:, 0] * aw + acx, d[:, 1] * ah + acy, np.exp(d[:, 2]) * aw, np.exp(d[:, 3]) * ah])
+    prob = np.exp(logits[perm, 1]) / np.exp(logits[perm]).sum(1)
+    window = np.tile(np.outer(np.hanning(25), np.hanning(25)).ravel(), 5)
+    scale_z = 127 / np.sqrt(np.prod(size + 0.5 * size.sum()))
+    expected, expected_score, expected_lost = pysot_lt_track(
+        prob, pred, window, center, size, scale_z, (hp.penalty_k, hp.window_influence, hp.lr), (FRAME_H, FRAME_W),
+        lost, hp.lost_score, hp.found_score)
+    np.testing.assert_allclose(_cxcywh(np.asarray(box, np.float64)), expected, rtol=1e-5, atol=2e-3)
+    np.testing.assert_allclose(float(score), expected_score, rtol=1e-5)
+    assert bool(new.lost) == expected_lost
+
+
+@pytest.mark.parametrize("family", ["siamrpn", "siamcar", "siamla"])
+def test_lost_mode_holds_the_box_and_widens_the_window(family):
+    geometry = siamese.TrackerGeometry(family, 25, min_size=pp.MIN_SIZES[family])
+    hp = hyper.select(family, "otb,lost_score=0.3,found_score=0.9,lost_search_scale=2")[1].as_arrays()
+
+    locate = jax.jit(lambda state, outputs, window: siamese.locate(geometry, hp, state, outputs, window,
+                                                                   lost_mode=True))
+
+    def step(state, truth, top):
+        """A frame with the target at xyxy ``truth`` (frame pixels) whose foreground logit is ``top``."""
+        window = np.asarray(siamese.search_window(geometry, state, hp.lost_search_scale), np.float64)
+        scale = geometry.search_size / (window[2] - window[0])
+        crop_truth = (truth - np.tile(window[:2], 2)) * scale
+        return locate(state, _crafted_outputs(geometry, crop_truth, top), window)
+
+    def side(state):
+        window = siamese.search_window(geometry, state, hp.lost_search_scale)
+        return float(window[2] - window[0])
+
+    start = _state([300.0, 200.0], [40.0, 30.0])
+    truth = np.array([330.0, 175.0, 370.0, 205.0])  # 50 px to the right and 10 px up, same size
+    box, score, state = step(start, truth, -8.0)  # nothing looks like the target: hold and go lost
+    assert float(score) < 0.3 and bool(state.lost)
+    np.testing.assert_array_equal(box, [280.0, 185.0, 320.0, 215.0])
+    assert side(state) == pytest.approx(2 * side(start), rel=1e-6)
+    box, score, state = step(state, truth, 0.5)  # found, not yet sure: the box moves, still lost
+    assert 0.3 < float(score) < 0.9 and bool(state.lost)
+    assert float(iou(box, jnp.asarray(truth, jnp.float32))) > 0.8
+    box, score, state = step(state, truth, 5.0)  # sure: lost mode ends, the window shrinks back
+    assert float(score) > 0.9 and not bool(state.lost)
+    assert float(iou(box, jnp.asarray(truth, jnp.float32))) > 0.8 and side(state) == pytest.approx(side(start), rel=0.1)
 
 
 @pytest.mark.parametrize("family", ["siamrpn", "siamcar", "siamla"])
@@ -279,6 +355,56 @@ def test_tracker_compiles_once_per_frame_size(small_car):
     assert track._cache_size() == 2
 
 
+def test_hyper_values_and_lost_mode_do_not_recompile(small_car):
+    factory = siamese.siamese_factory(*small_car, hyper="otb")
+    rng = np.random.default_rng(1)
+    frames = [rng.integers(0, 255, (120, 160, 3), np.uint8) for _ in range(4)]
+    tracker = factory()
+    tracker.init(frames[0], np.array([60.0, 40.0, 90.0, 80.0]))
+    tracker.update(frames[1])
+    assert not bool(tracker.state.lost)
+    _, lost_hyper = hyper.select("siamcar", "otb,lost_score=1.5,lost_search_scale=2")  # every frame is low
+    lost = siamese.SiameseTracker(factory.functions, factory.weights._replace(hyper=lost_hyper.as_arrays()),
+                                  factory.geometry)
+    lost.init(frames[0], np.array([60.0, 40.0, 90.0, 80.0]))
+    for frame in frames[1:]:
+        box, _ = lost.update(frame)
+        np.testing.assert_allclose(box, [60.0, 40.0, 90.0, 80.0], atol=1e-4)  # held
+        assert bool(lost.state.lost)
+    assert tracker._track._cache_size() == 1 and tracker._init._cache_size() == 1
+
+
+def test_lost_mode_is_recorded_only_when_on(small_car):
+    before = {"penalty_k", "window_influence", "lr", "quality_exponent"}  # the record before lost mode existed
+    assert set(siamese.siamese_factory(*small_car, hyper="otb").record()["hyper_values"]) == before
+    record = siamese.siamese_factory(*small_car, hyper="otb,lost_score=0.3,lost_search_scale=2").record()
+    assert set(record["hyper_values"]) == before | set(hyper.LOST_MODE)
+    assert record["hyper_values"]["lost_search_scale"] == 2.0 and record["hyper"] == "otb,lost_score=0.3,lost_search_scale=2"
+
+
+# tracked xyxy boxes on frames 1, 5 and 11 of OTB Crossing by random_model(name, seed=1), recorded
+# before lost mode existed: with it off, tracking is unchanged
+PINNED_BEFORE_LOST_MODE = {
+    ("siamrpn_small", "otb"): [[198.595, 134.98, 215.598, 186.633], [183.961, 99.628, 201.203, 153.893],
+                               [173.344, 75.608, 190.808, 130.633]],
+    ("siamcar_small", "otb"): [[202.188, 154.324, 219.188, 204.324], [190.939, 155.857, 207.939, 205.857],
+                               [179.69, 151.767, 196.69, 201.767]],
+    ("siamla_small", "got10k"): [[204.938, 161.415, 221.551, 210.526], [204.571, 171.973, 219.824, 217.568],
+                                 [191.099, 161.772, 204.686, 202.893]],
+}
+
+
+@pytest.mark.parametrize("name,hyper_name", list(PINNED_BEFORE_LOST_MODE))
+def test_defaults_track_as_before_lost_mode(shared_data, name, hyper_name):
+    from jaxtrack.data.readers import open_dataset
+    from jaxtrack.eval.runner import run_sequence
+
+    sequence = open_dataset("otb", str(shared_data / "otb"))["Crossing"]
+    short = type(sequence)(sequence.name, sequence.frames[:12], sequence.boxes[:12], sequence.absent[:12])
+    boxes, _ = run_sequence(siamese.siamese_factory(*random_model(name, seed=1), hyper=hyper_name)(), short)
+    np.testing.assert_allclose(boxes[[1, 5, 11]], PINNED_BEFORE_LOST_MODE[name, hyper_name], atol=2e-3)
+
+
 def test_factory_follows_the_model_family(small_car):
     factory = siamese.siamese_factory(*small_car)
     assert factory.geometry.family == "siamcar" and factory.geometry.samples.shape == (625, 2)
@@ -296,6 +422,10 @@ def test_hyperparameter_sets_take_overrides():
     assert hp == hyper.SETS["siamla"]["got10k"]._replace(quality_exponent=0.5)
     assert hyper.select("siamla", "otb")[1].quality_exponent == 1.0
     assert hyper.search_size("siamrpn", "alex,lr=0.3") == 287 and hyper.search_size("siamrpn", "vot") == 255
+    for family in hyper.SETS:
+        _, hp = hyper.select(family, "otb,lost_score=0.3,lost_search_scale=2")
+        assert (hp.lost_score, hp.found_score, hp.lost_search_scale) == (0.3, 0.0, 2.0)
+        assert hyper.select(family, "otb")[1].lost_score == 0.0  # off unless asked for
     for name, message in (("otb,exponent=2", "fields are"), ("otb,lr=fast", "not a number"), ("vot,lr=1", "unknown")):
         with pytest.raises(JaxtrackError, match=message):
             hyper.select("siamla", name)

@@ -5,8 +5,9 @@ in frame order) from its box on the first frame.
 a training workdir (its latest checkpoint), `default` (the shipped CPU-trained tracker) or
 `csrt` (OpenCV's CSRT, no model). --hyper names a hyperparameter set of the model's tracker
 family (SiamRPN++: vot, vot_8gpu, otb, longterm, alex; SiamCAR/SiamLA: otb, got10k, uav123,
-lasot, default). Boxes are written as x,y,w,h rows
-with float values, one per frame.
+lasot, default), optionally with overrides such as `otb,lost_score=0.3,lost_search_scale=2`
+(lost-target mode: below score 0.3 hold the box and search a twice wider window, see
+jaxtrack.track.hyper). Boxes are written as x,y,w,h rows with float values, one per frame.
 
 examples:
   jaxtrack track --model runs/car_lite0 --video clip.mp4 --init 205,151,17,50 --out boxes.txt

@@ -7,6 +7,13 @@ Distractors move around it, some cut from the same image as the target and of si
 passing in front of it (partial and full occlusion). Frames get illumination changes (gain, tint,
 moving light bands), blur episodes (defocus or motion), sensor noise and JPEG compression.
 
+Out of view: with ``out_of_view=p`` a fraction ``p`` of the videos (each decided by its own
+generator, so ``p=0`` renders exactly what earlier versions did) has one excursion: somewhere in
+the middle of the video an added displacement ramps the target smoothly out through its nearest
+frame edge in 4..12 frames, keeps it wholly outside for 8..40 frames (fewer in short videos) and
+ramps it back. Those frames are labelled absent (cover 0) with the box clipped to the edge; the
+ramps are partially visible frames.
+
 Target sizes ``sqrt(w h)`` are log-uniform in 10..150 pixels and aspect ratios ``w / h``
 log-uniform in 1/4..4 at the first frame and drift within those ranges (the shape before its
 slight rotation; the box is the rotated shape's extent), since the project studies label
@@ -18,7 +25,8 @@ On disk (GOT-10k): ``<root>/<split>/list.txt`` and per sequence ``00000001.jpg .
 levels: 0 none, 1..7 up to 15/30/.../90/<100 %, 8 all) and ``meta_info.ini`` (the resolution).
 Open it with ``open_dataset("got10k", root, split=...)``. Everything is a function of ``seed``:
 sequence ``i`` draws from ``numpy.random.default_rng((seed, i))`` (its length from
-``(seed, i, 0)``), whatever the worker count or the number of sequences.
+``(seed, i, 0)``, whether it leaves the frame and how from ``(seed, i, 1)``), whatever the worker
+count or the number of sequences.
 """
 
 from __future__ import annotations
@@ -229,6 +237,33 @@ def _target_path(rng, length, width, height):
     return np.stack([cx, cy, w, h, angle], axis=1)
 
 
+def _excursion(rng, path, width, height):
+    """(T, 2) displacement of a ``path`` (T, 5) that takes the target wholly out of the
+    ``width x height`` frame for one segment and back (smoothstep ramps), or zeros if the video
+    is too short for one (frame 0 and the last frame stay undisplaced)."""
+    length = len(path)
+    out, ramp = int(rng.integers(8, 41)), int(rng.integers(4, 13))
+    out = min(out, (length - 2) // 2)
+    ramp = min(ramp, (length - 2 - out) // 2)
+    displacement = np.zeros((length, 2))
+    if out < 1 or ramp < 1:
+        return displacement
+    span = 2 * ramp + out
+    slack = length - span  # >= 2 frames outside the excursion
+    start = int(rng.integers(max(1, slack // 4), slack - slack // 4))  # the middle half
+    held = path[start + ramp:start + ramp + out]
+    reach = 0.5 * np.hypot(held[:, 2], held[:, 3]) + 1.0  # half-extent bound at any angle, + 1 px
+    needed = [np.max(held[:, 0] + reach), np.max(width - held[:, 0] + reach),  # left, right
+              np.max(held[:, 1] + reach), np.max(height - held[:, 1] + reach)]  # top, bottom
+    edge = int(np.argmin(needed))
+    direction = np.array([[-1, 0], [1, 0], [0, -1], [0, 1]], float)[edge]
+    up = np.linspace(0.0, 1.0, ramp + 2)[1:-1]
+    up = up * up * (3.0 - 2.0 * up)
+    weight = np.zeros(length)
+    weight[start:start + span] = np.concatenate([up, np.ones(out), up[::-1]])
+    return weight[:, None] * needed[edge] * direction
+
+
 def _distractor_path(rng, target, width, height, similar):
     """(T, 5) path of a distractor: near the target and of similar shape if ``similar``."""
     length = len(target)
@@ -327,8 +362,9 @@ def _cover_level(visible):
     return int(min(7, np.ceil(visible / 0.15)))
 
 
-def render_sequence(seed, index, length, size):
-    """Render synthetic sequence ``index`` of ``seed``.
+def render_sequence(seed, index, length, size, out_of_view=0.0):
+    """Render synthetic sequence ``index`` of ``seed``; with probability ``out_of_view`` its
+    target leaves the frame for a segment (module docstring).
 
     Returns:
       frames: list of T uint8 (H, W, 3) BGR images, ``size = (W, H)``.
@@ -338,6 +374,9 @@ def render_sequence(seed, index, length, size):
     width, height = size
     rng = np.random.default_rng((seed, index))
     target = _target_path(rng, length, width, height)
+    excursion_rng = np.random.default_rng((seed, index, 1))
+    if excursion_rng.random() < out_of_view:
+        target[:, :2] += _excursion(excursion_rng, target, width, height)
     target_texture = _texture(rng)
     target_sprite = _make_sprite(rng, target, target_texture)
     behind, front = [], []
@@ -392,9 +431,9 @@ def render_sequence(seed, index, length, size):
     return frames, boxes, visible
 
 
-def _write_sequence(directory, seed, index, length, size, quality):
+def _write_sequence(directory, seed, index, length, size, quality, out_of_view):
     """Render and write one sequence in the GOT-10k layout."""
-    frames, boxes, visible = render_sequence(seed, index, length, size)
+    frames, boxes, visible = render_sequence(seed, index, length, size, out_of_view)
     directory.mkdir(parents=True, exist_ok=True)
     for t, frame in enumerate(frames):
         path = directory / f"{t + 1:08d}.jpg"
@@ -409,7 +448,7 @@ def _write_sequence(directory, seed, index, length, size, quality):
 
 
 def make_synthetic(root, num_sequences=300, frames=(50, 100), seed=0, size=(320, 240), *,
-                   split="train", workers=None, quality=90):
+                   split="train", workers=None, quality=90, out_of_view=0.0):
     """Write a synthetic dataset in the GOT-10k layout and return ``root``.
 
     Args:
@@ -421,17 +460,24 @@ def make_synthetic(root, num_sequences=300, frames=(50, 100), seed=0, size=(320,
       split: ``train``/``val``/... folder name.
       workers: processes rendering in parallel; None: the CPU count, 0: in this process.
       quality: JPEG quality.
+      out_of_view: fraction of the videos whose target leaves the frame for a segment (module
+        docstring); 0 leaves every video as without it.
 
     Returns:
       pathlib.Path of ``root`` (``root/split/list.txt`` lists the sequences).
+
+    Raises:
+      JaxtrackError: ``out_of_view`` is not in [0, 1].
     """
+    if not 0.0 <= out_of_view <= 1.0:
+        raise JaxtrackError(f"out_of_view is a fraction of the videos in [0, 1], not {out_of_view}")
     out = pathlib.Path(root) / split
     out.mkdir(parents=True, exist_ok=True)
     low, high = (frames, frames) if isinstance(frames, int) else frames
     lengths = [np.random.default_rng((seed, i, 0)).integers(low, high + 1)
                for i in range(num_sequences)]
     names = [f"Synthetic_{i + 1:06d}" for i in range(num_sequences)]
-    jobs = [(out / name, seed, i, int(n), tuple(size), quality)
+    jobs = [(out / name, seed, i, int(n), tuple(size), quality, out_of_view)
             for i, (name, n) in enumerate(zip(names, lengths))]
     workers = os.cpu_count() if workers is None else workers
     if workers:

@@ -5,6 +5,13 @@ Values as the reference code sets them: pysot's ``experiments/*/config.yaml`` (`
 and its ``TRACK`` defaults. SiamLA has no public code: it uses SiamCAR's sets with the quality
 exponent 1 (a reconstruction, see :mod:`jaxtrack.models.lafa`), to be chosen on validation
 through overrides such as ``"got10k,quality_exponent=0.5"`` (:func:`select`).
+
+Lost-target mode (pysot's long-term tracker ``pysot/tracker/siamrpnlt_tracker.py``, off by
+default): below ``lost_score`` the tracker keeps its previous box and searches a wider window
+with a weaker cosine window until the score exceeds ``found_score``; e.g.
+``"otb,lost_score=0.3,lost_search_scale=2"``. pysot's ``siamrpn_r50_l234_dwxcorr_lt`` uses
+``CONFIDENCE_LOW`` 0.8, ``CONFIDENCE_HIGH`` 0.998 and a 831-pixel lost crop (3.26 times the
+window), see :mod:`jaxtrack.track.siamese_tracker` for how jaxtrack's wider window differs.
 """
 
 from __future__ import annotations
@@ -24,16 +31,29 @@ class Hyper(NamedTuple):
       window_influence: weight of the cosine window in the blended score.
       lr: size smoothing rate (multiplied by penalty x score at the chosen sample).
       quality_exponent: SiamLA's score is ``cls * quality ** quality_exponent`` (0: plain cls).
+      lost_score: lost-target mode (pysot ``CONFIDENCE_LOW``; 0: off): a frame scoring below it
+        keeps the previous box and puts the tracker in lost mode.
+      found_score: lost mode ends when the score exceeds it (pysot ``CONFIDENCE_HIGH``); values
+        up to ``lost_score`` end it as soon as the score reaches ``lost_score``.
+      lost_search_scale: factor on the search window's side (frame pixels) while lost.
+      lost_window_influence: ``window_influence`` while lost (pysot's long-term tracker: 0.001).
     """
 
     penalty_k: float
     window_influence: float
     lr: float
     quality_exponent: float = 0.0
+    lost_score: float = 0.0
+    found_score: float = 0.0
+    lost_search_scale: float = 1.0
+    lost_window_influence: float = 0.001
 
     def as_arrays(self):
         return Hyper(*(jnp.asarray(v, jnp.float32) for v in self))
 
+
+LOST_MODE = ("lost_score", "found_score", "lost_search_scale", "lost_window_influence")
+"""The fields of lost-target mode, which does nothing while ``lost_score`` is 0."""
 
 _RPN = {  # pysot experiments/*/config.yaml
     "vot": Hyper(penalty_k=0.05, window_influence=0.42, lr=0.38),       # siamrpn_r50_l234_dwxcorr

@@ -12,6 +12,7 @@ import jax
 import numpy as np
 
 import jaxtrack
+from jaxtrack.track.hyper import LOST_MODE
 
 
 def tree_digest(tree):
@@ -25,9 +26,13 @@ def tree_digest(tree):
 
 
 def siamese_record(family, hyper_name, hyper, variables):
-    """The record of a Siamese tracker: family, the weights' digest, the parameter set's name and values."""
+    """The record of a Siamese tracker: family, the weights' digest, the parameter set's name and
+    values (lost-mode values only when it is on, so records from before it existed still match)."""
+    values = {k: float(v) for k, v in hyper._asdict().items()}
+    if values["lost_score"] == 0.0:
+        values = {k: v for k, v in values.items() if k not in LOST_MODE}
     return {"tracker": family, "model": tree_digest(variables), "hyper": hyper_name,
-            "hyper_values": {k: float(v) for k, v in hyper._asdict().items()}, "jaxtrack": jaxtrack.__version__}
+            "hyper_values": values, "jaxtrack": jaxtrack.__version__}
 
 
 def peer_record(name, library, version):

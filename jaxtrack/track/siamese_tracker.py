@@ -14,6 +14,15 @@ post-processing picks a centre (taken as is) and a size (smoothed with rate ``lr
 is clipped to the frame and the size to ``[min_size, frame side]``. Crop coordinates follow
 :mod:`jaxtrack.assign.geometry` (anchors at ``31 + 8 j``, points at ``32 + 8 j`` of a 255 crop
 whose centre is 127.5), the geometry the models are trained with.
+
+Lost-target mode (:class:`jaxtrack.track.hyper.Hyper` ``lost_*`` fields; off while
+``lost_score`` is 0), after pysot's long-term tracker: a frame whose score is below
+``lost_score`` keeps and reports the previous box and sets the state's ``lost`` flag; while lost
+the search window's side is ``lost_search_scale`` times larger and the cosine window weighs
+``lost_window_influence``; the flag clears when the score exceeds ``found_score``. Unlike pysot,
+whose lost crop grows in pixels (831 instead of 255, same frame pixels per crop pixel), the crop
+keeps its pixel size, so every frame runs one compiled function with the same shapes and the
+target appears ``lost_search_scale`` times smaller on a lost crop.
 """
 
 from __future__ import annotations
@@ -84,13 +93,14 @@ class TrackerWeights(NamedTuple):
 class State(NamedTuple):
     """Tracking state: ``template`` features (the model's pytree), target ``center`` (2,) and
     ``size`` (2,) ``w, h`` in frame pixels, crop ``padding`` (3,) colour, ``frame_size`` (2,)
-    ``W, H``; all float32."""
+    ``W, H`` (all float32) and ``lost`` () bool, lost-target mode (module docstring)."""
 
     template: Any
     center: jax.Array
     size: jax.Array
     padding: jax.Array
     frame_size: jax.Array
+    lost: jax.Array
 
 
 def init(model, geometry, weights, frame, box):
@@ -102,49 +112,72 @@ def init(model, geometry, weights, frame, box):
     crop = crop_window(frame, window, geometry.exemplar_size, padding)
     template = model.apply(weights.variables, crop[None], method="embed_template")
     height, width = frame.shape[:2]
-    return State(template, center, size, padding, jnp.array([width, height], jnp.float32))
+    return State(template, center, size, padding, jnp.array([width, height], jnp.float32), jnp.array(False))
 
 
-def search_window(geometry, state):
-    """(4,) xyxy square search window around the target, frame pixels."""
+def search_window(geometry, state, lost_scale=None):
+    """(4,) xyxy square search window around the target, frame pixels; with lost mode on,
+    ``lost_scale`` times wider while ``state.lost``."""
     side = context_side(state.size, geometry.context) * (geometry.search_size / geometry.exemplar_size)
-    return square_window(state.center, side)
+    window = square_window(state.center, side)
+    if lost_scale is None:
+        return window
+    return jnp.where(state.lost, square_window(state.center, side * lost_scale), window)
 
 
-def search_crop(geometry, state, frame):
+def search_crop(geometry, state, frame, lost_scale=None):
     """The search crop of ``state`` on ``frame`` -> (float32 (search, search, 3) crop, its
     :func:`search_window`)."""
-    window = search_window(geometry, state)
+    window = search_window(geometry, state, lost_scale)
     return crop_window(frame, window, geometry.search_size, state.padding), window
 
 
-def locate(geometry, hyper, state, outputs, window):
+def locate(geometry, hyper, state, outputs, window, lost_mode=False):
     """Post-processing and state update of one frame.
 
     Args:
       outputs: the network's dict for this crop without the batch axis (``cls`` (N, 2) and
         ``loc`` (N, 4), or ``cls``, ``cen`` (N,), ``ltrb`` (N, 4) [, ``quality`` (N,)] logits).
       window: (4,) xyxy frame window of the search crop.
+      lost_mode: static: whether lost-target mode is on (module docstring).
 
     Returns:
       (4,) xyxy box in frame pixels, the confidence score, the new :class:`State`.
     """
     scale = geometry.search_size / (window[2] - window[0])  # crop pixels per frame pixel
     select = pp.SELECTORS.get(geometry.family)
+    if lost_mode:
+        hyper = hyper._replace(window_influence=jnp.where(state.lost, hyper.lost_window_influence,
+                                                          hyper.window_influence))
     centre, size, lr, score = select(outputs, hyper, geometry, state.size * scale, scale)
     centre = window[:2] + centre / scale
     size = state.size * (1.0 - lr) + size / scale * lr
     centre = jnp.clip(centre, 0.0, state.frame_size)
     size = jnp.maximum(jnp.minimum(size, state.frame_size), geometry.min_size)
+    if lost_mode:
+        low = score < hyper.lost_score
+        centre, size = jnp.where(low, state.center, centre), jnp.where(low, state.size, size)
+        state = state._replace(lost=low | (state.lost & (score <= hyper.found_score)))
     box = bx.cxcywh_to_xyxy(jnp.concatenate([centre, size]))
     return box, score, state._replace(center=centre, size=size)
 
 
 def track(model, geometry, weights, state, frame):
-    """One frame: crop, network, :func:`locate` -> (box (4,) xyxy, score, :class:`State`)."""
-    crop, window = search_crop(geometry, state, frame)
+    """One frame: crop, network, :func:`locate` -> (box (4,) xyxy, score, :class:`State`).
+
+    Crop and post-processing are ``lax.cond`` branches on whether lost mode is on
+    (``hyper.lost_score > 0``): the off branch compiles to the code from before lost mode
+    existed, so its results stay the same to the last bit."""
+    hyper = weights.hyper
+
+    def by_mode(step):
+        return jax.lax.cond(hyper.lost_score > 0.0, lambda: step(hyper.lost_search_scale), lambda: step(None))
+
+    crop = by_mode(lambda lost_scale: search_crop(geometry, state, frame, lost_scale)[0])
     outputs = model.apply(weights.variables, state.template, crop[None], method="apply_search")
-    return locate(geometry, weights.hyper, state, jax.tree.map(lambda x: x[0], outputs), window)
+    outputs = jax.tree.map(lambda x: x[0], outputs)
+    return by_mode(lambda lost_scale: locate(geometry, hyper, state, outputs, search_window(geometry, state, lost_scale),
+                                             lost_mode=lost_scale is not None))
 
 
 def jit_tracker(model, geometry):
