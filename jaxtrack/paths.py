@@ -5,6 +5,9 @@ Every file a training run, an export, an evaluation or a reader reads or writes 
 fsspec (gcsfs, s3fs) for URLs; orbax and tensorstore take the same objects and write ``gs://``
 natively. Object stores replace whole objects, so files are written in one piece
 (:func:`write_text`, :func:`write_bytes`); local writes are atomic (:func:`jaxtrack.files.atomic_write`).
+The readers' many small look-ups (:func:`listdir`, :func:`is_file`, :func:`is_dir`, :func:`read_bytes`)
+go straight to ``os`` for local paths: an ``epath.Path`` per listed frame would make opening a large
+local benchmark many times slower.
 """
 
 from __future__ import annotations
@@ -24,6 +27,29 @@ def is_url(location):
 def path(location):
     """``location`` as an ``epath.Path``: URLs as they are, local paths made absolute."""
     return epath.Path(location) if is_url(location) else epath.Path(os.path.abspath(os.fspath(location)))
+
+
+def listdir(location):
+    """Names of the entries of folder ``location``, in no particular order."""
+    return [p.name for p in path(location).iterdir()] if is_url(location) else os.listdir(location)
+
+
+def is_file(location):
+    """``location`` exists and is a file."""
+    return path(location).is_file() if is_url(location) else os.path.isfile(location)
+
+
+def is_dir(location):
+    """``location`` exists and is a folder (for an object store: a prefix holding objects)."""
+    return path(location).is_dir() if is_url(location) else os.path.isdir(location)
+
+
+def read_bytes(location):
+    """The content of file ``location`` (``FileNotFoundError`` if it is missing)."""
+    if is_url(location):
+        return path(location).read_bytes()
+    with open(location, "rb") as f:
+        return f.read()
 
 
 def write_text(location, text):

@@ -131,7 +131,7 @@ def test_pairs_follow_pysots_sampling_rule(tree):
 @pytest.mark.parametrize("index,message", [
     ({"../escape": {"00": {"000000": [1, 1, 5, 5]}}}, "'../escape' is not a relative path"),
     ({"/abs/video": {"00": {"000000": [1, 1, 5, 5]}}}, "'/abs/video' is not a relative path"),
-    ({"v": {"0/0": {"000000": [1, 1, 5, 5]}}}, "track '0/0' is not a plain name"),
+    ({"v": {"0/0": {"000000": [1, 1, 5, 5]}}}, "video 'v' track: '0/0' is not a plain"),
     ({"v": {"00": {"000000": [1, 1, 5]}}}, "frame '000000': box [1, 1, 5] is not"),
     ({"v": {"00": {"meta": 1}}}, "track '00': no frames"),
     ({"v": ["00"]}, "video 'v' must map to an object"),

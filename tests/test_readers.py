@@ -7,6 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
+from jaxtrack.cli import main
+from jaxtrack.cli.convert_data import READER_KINDS
 from jaxtrack.data.readers import DATASETS, AnnotationWarning, open_dataset
 from jaxtrack.polygons import polygon_to_xywh
 from jaxtrack.errors import JaxtrackError
@@ -240,6 +242,13 @@ def test_bad_roots(tmp_path):
             open_dataset(kind, tmp_path)
     assert set(DATASETS.names()) == {"otb", "uav123", "lasot", "got10k", "trackingnet", "vot", "coco", "arrayrecord",
                                      "pysot", "tnl2k"}
+
+
+def test_convert_data_help_lists_every_reader_kind(capsys):
+    with pytest.raises(SystemExit):
+        main(["convert-data", "--help"])
+    assert "reader kind: " + ", ".join(READER_KINDS) in " ".join(capsys.readouterr().out.split())
+    assert sorted(READER_KINDS) == [kind for kind in DATASETS.names() if kind != "arrayrecord"]
 
 
 def test_malformed_rows(tmp_path):

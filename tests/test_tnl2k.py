@@ -1,14 +1,20 @@
 """TNL2K: its layout (imgs/, groundtruth.txt, language.txt, zero rows where the target is gone) and
-``jaxtrack eval --dataset tnl2k`` scored as LaSOT's toolkit scores it, checked by hand."""
+``jaxtrack eval --dataset tnl2k`` scored as LaSOT's toolkit scores it, checked by hand, and tracking with
+SiamCAR's LaSOT set."""
 
 import json
 
 import cv2
 import numpy as np
+import pytest
 
+from jaxtrack import models
 from jaxtrack.cli import main
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.eval.benchmarks import BENCHMARKS
+from jaxtrack.track import hyper
+
+from tracking_helpers import random_model
 
 
 def write_sequence(folder, gone=(), ext="png"):
@@ -82,3 +88,15 @@ def test_eval_tnl2k_scores_equal_a_hand_computation(tmp_path):
     for key in ("auc", "precision", "norm_precision"):
         assert abs(scores["overall"][key] - np.mean([e[key] for e in expected.values()])) < 1e-12
     assert expected["Arrow_video_01"]["auc"] < 11 / 12  # the two frames without target are misses
+
+
+def test_eval_tnl2k_tracks_siamcar_with_the_lasot_set(tmp_path):
+    write_sequence(tmp_path / "tnl2k" / "Arrow_video_01")
+    _, variables = random_model("siamcar_small")
+    models.save(tmp_path / "car", "siamcar_small", {}, variables)
+    assert main(["eval", "--model", str(tmp_path / "car"), "--dataset", "tnl2k", "--root", str(tmp_path / "tnl2k"),
+                 "--workdir", str(tmp_path / "w"), "--json", str(tmp_path / "scores.json"), "--no-progress"]) == 0
+    entry = json.loads((tmp_path / "scores.json").read_text())["trackers"]["car-lasot"]
+    assert entry["hyper"] == "lasot" and (tmp_path / "w" / "tnl2k" / "car-lasot" / "Arrow_video_01.txt").is_file()
+    producer = json.loads((tmp_path / "w" / "tnl2k" / "car-lasot" / "producer.json").read_text())
+    assert producer["hyper_values"] == pytest.approx(hyper.SETS["siamcar"]["lasot"]._asdict())

@@ -2,7 +2,8 @@
 
 Each subcommand lives in a module of this package with ``HELP`` (one line), ``configure(parser)``
 and ``run(args)``, and ``OUTPUTS`` (argument -> ``"file"`` or ``"dir"``: checked writable before
-the work starts); heavy imports happen inside ``run`` so that ``jaxtrack --help`` is fast.
+the work starts, unless a URL, :mod:`jaxtrack.paths`); heavy imports happen inside ``run`` so that
+``jaxtrack --help`` is fast.
 """
 
 from __future__ import annotations
@@ -58,9 +59,11 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    from jaxtrack.paths import is_url  # after parsing: --help stays light
+
     try:
         for dest, kind in args.outputs.items():
-            if getattr(args, dest) is not None:
+            if getattr(args, dest) is not None and not is_url(getattr(args, dest)):
                 OUTPUT_CHECKS[kind](getattr(args, dest), "--" + dest)
         return args.run(args) or 0
     except JaxtrackError as error:

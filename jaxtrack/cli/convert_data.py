@@ -14,11 +14,14 @@ from __future__ import annotations
 
 HELP = "convert a dataset (any reader kind) to ArrayRecord files for random-access reading"
 OUTPUTS = {"out": "dir"}
+READER_KINDS = ("otb", "uav123", "lasot", "got10k", "trackingnet", "vot", "coco", "tnl2k", "pysot")
+"""The kinds of :data:`jaxtrack.data.readers.DATASETS` but ``arrayrecord``, written out: importing the
+registry here would load the readers (NumPy, JAX) into ``jaxtrack --help``; a test keeps them equal."""
 
 
 def configure(parser):
     parser.add_argument("--dataset", required=True, metavar="KIND",
-                        help="reader kind: otb, uav123, lasot, got10k, trackingnet, vot, coco")
+                        help="reader kind: " + ", ".join(READER_KINDS))
     parser.add_argument("--root", required=True, help="dataset root directory")
     parser.add_argument("--out", required=True, help="new directory for the ArrayRecord files")
     parser.add_argument("--split", help="split of readers that have them (e.g. GOT-10k train)")

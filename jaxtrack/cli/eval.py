@@ -32,14 +32,15 @@ def configure(parser):
     parser.add_argument("--model", required=True, nargs="+", metavar="MODEL",
                         help="model directory, training workdir, default or csrt (several: a comparison)")
     parser.add_argument("--dataset", required=True, choices=BENCHMARKS.names(), help="benchmark")
-    parser.add_argument("--root", required=True, help="dataset root folder")
+    parser.add_argument("--root", required=True, help="dataset root folder (or a URL)")
     parser.add_argument("--sequences", nargs="+", metavar="NAME", help="only these sequences")
     parser.add_argument("--split", help="dataset split (GOT-10k: val or test; TrackingNet: train or test)")
-    parser.add_argument("--workdir", default="results", help="output folder (default: results)")
+    parser.add_argument("--workdir", default="results", help="output folder or a URL, e.g. gs://bucket/results "
+                        "(default: results)")
     parser.add_argument("--json", metavar="OUT", help="write speeds and scores of every tracker to this file")
     parser.add_argument("--hyper", help="hyperparameter set of the Siamese trackers (default: the "
-                        "benchmark's, e.g. SiamCAR's otb/got10k/uav123/lasot sets), optionally with overrides, "
-                        "e.g. got10k,quality_exponent=0.5")
+                        "benchmark's, e.g. SiamCAR's otb/got10k/uav123/lasot sets; lasot for tnl2k), optionally "
+                        "with overrides, e.g. got10k,quality_exponent=0.5")
     parser.add_argument("--processes", type=int, default=1, help="track in this many processes")
     parser.add_argument("--force", action="store_true",
                         help="replace results that another model or parameter set wrote under the same tracker name")
@@ -53,7 +54,7 @@ def run(args):
     from jaxtrack.errors import JaxtrackError
     from jaxtrack.eval.evaluation import track_and_score
     from jaxtrack.eval.report import write_report
-    from jaxtrack.files import atomic_write
+    from jaxtrack.paths import write_text
 
     if args.processes < 1:
         raise JaxtrackError(f"--processes must be at least 1, not {args.processes}")
@@ -74,7 +75,7 @@ def run(args):
         print(f"{args.dataset}: these sequences have only their first box; submit the results to the "
               "benchmark's server to score them")
     if args.json:
-        atomic_write(args.json, json.dumps(result, indent=1) + "\n")
+        write_text(args.json, json.dumps(result, indent=1) + "\n")
         print(f"wrote {args.json}")
     return 0
 

@@ -35,7 +35,7 @@ def configure(parser):
 
 def run(args):
     from jaxtrack.eval.scoring import score_results
-    from jaxtrack.files import atomic_write
+    from jaxtrack.paths import write_text
 
     scores = score_results(args.dataset, args.root, args.results, sequences=args.sequences,
                            convention=args.convention)
@@ -43,7 +43,7 @@ def run(args):
     for note in scores.get("aligned", ()):
         print(f"note: {note}")
     if args.json:
-        atomic_write(args.json, json.dumps(scores, indent=1) + "\n")
+        write_text(args.json, json.dumps(scores, indent=1) + "\n")
         print(f"wrote {args.json}")
     return 0
 

@@ -9,7 +9,8 @@ name) holding
 * GOT-10k: ``<seq>/<seq>_001.txt`` + ``<seq>/<seq>_time.txt`` (the submission folder);
 * VOT2018/2019: ``baseline/<seq>/<seq>_001.txt`` reset-protocol records (VOT toolkit / pysot).
 
-Every file is written atomically and a sequence with a result file is never rerun, so a killed
+Every file is written atomically (as one object in a bucket: ``workdir`` may be a URL,
+:mod:`jaxtrack.paths`) and a sequence with a result file is never rerun, so a killed
 evaluation is never corrupt and a rerun only tracks what is missing; each tracker folder's
 ``producer.json`` records the model and parameters, and results of another are refused (or with
 ``force`` replaced), never reused (:mod:`jaxtrack.eval.provenance`). With ``processes > 1`` each
@@ -28,12 +29,13 @@ import zipfile
 
 import numpy as np
 
+from jaxtrack import paths
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.eval.benchmarks import BENCHMARKS
 from jaxtrack.eval.provenance import claim, tracker_record
 from jaxtrack.eval.runner import result_paths, run_benchmark
 from jaxtrack.eval.scoring import open_benchmark, score_ope, score_results
-from jaxtrack.files import atomic_write, inside
+from jaxtrack.files import inside
 from jaxtrack.track.loading import TRACKERS, tracker_factory, tracker_name
 
 
@@ -45,7 +47,7 @@ def results_dir(workdir, benchmark, name):
 
 def pending(dataset, out_dir, layout):
     """Names of the sequences without a result file."""
-    return [s.name for s in dataset if not os.path.exists(result_paths(out_dir, s.name, layout)[0])]
+    return [s.name for s in dataset if not paths.path(result_paths(out_dir, s.name, layout)[0]).exists()]
 
 
 def warm_up(factory, sequences):
@@ -111,9 +113,9 @@ def speed(dataset, out_dir, layout):
     with a recorded time; skipped VOT frames have none)."""
     frames, seconds = 0, 0.0
     for sequence in dataset:
-        path = result_paths(out_dir, sequence.name, layout)[1]
-        if os.path.exists(path):
-            times = np.loadtxt(path, ndmin=1)
+        path = paths.path(result_paths(out_dir, sequence.name, layout)[1])
+        if path.exists():
+            times = np.loadtxt(path.read_text().splitlines(), ndmin=1)
             frames += int(np.count_nonzero(times > 0))
             seconds += float(np.sum(times))
     return {"fps": frames / seconds if seconds > 0 else None, "frames": frames, "seconds": seconds}
@@ -125,8 +127,9 @@ def write_trackingnet_zip(dataset, out_dir, path):
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for sequence in dataset:
-            archive.write(inside(out_dir, sequence.name + ".txt"), sequence.name + ".txt")
-    atomic_write(path, buffer.getvalue())
+            name = sequence.name + ".txt"
+            archive.writestr(name, paths.path(inside(out_dir, name)).read_bytes())
+    paths.write_bytes(path, buffer.getvalue())
 
 
 def scorable(dataset):

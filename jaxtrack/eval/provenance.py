@@ -9,12 +9,11 @@ without a record (written before records existed) are adopted with a note.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
 
+from jaxtrack import paths
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.files import atomic_write, inside
+from jaxtrack.files import inside
 
 RECORD_FILE = "producer.json"
 
@@ -30,10 +29,11 @@ def claim(out_dir, record, *, force=False):
 
     A folder with the same record (or without results) is kept for resuming; with another
     record, ``force`` removes its results, else a :class:`JaxtrackError` says what differs.
+    ``out_dir`` may be local or a URL (:mod:`jaxtrack.paths`).
     """
     if record is None:
         return
-    path = inside(out_dir, RECORD_FILE)
+    path, folder = inside(out_dir, RECORD_FILE), paths.path(out_dir)
     saved = _saved(path)
     if saved == record:
         return
@@ -43,19 +43,18 @@ def claim(out_dir, record, *, force=False):
                                 if saved.get(k) != record.get(k))
             raise JaxtrackError(f"{out_dir} holds results of another tracker ({changed}); pass --force to "
                                 "replace them, or write to another folder")
-        shutil.rmtree(out_dir)
-    elif os.path.isdir(out_dir) and os.listdir(out_dir):
+        folder.rmtree()
+    elif folder.is_dir() and any(folder.iterdir()):
         print(f"note: {out_dir} has results without a record of their producer; they are kept as this "
               "tracker's (pass --force to replace them)", file=sys.stderr)
         if force:
-            shutil.rmtree(out_dir)
-    atomic_write(path, json.dumps(record, indent=1) + "\n")
+            folder.rmtree()
+    paths.write_text(path, json.dumps(record, indent=1) + "\n")
 
 
 def _saved(path):
     try:
-        with open(path) as f:
-            return json.load(f)
+        return json.loads(paths.path(path).read_bytes())
     except FileNotFoundError:
         return None
     except (json.JSONDecodeError, UnicodeDecodeError):

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.eval.metrics import PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS
-from jaxtrack.files import atomic_write
+from jaxtrack.paths import write_bytes, write_text
 
 OPE_COLUMNS = ("auc", "precision", "norm_precision", "ao", "sr50", "sr75")
 VOT_COLUMNS = ("eao", "accuracy", "robustness", "failures")
@@ -25,7 +25,7 @@ VOT_COLUMNS = ("eao", "accuracy", "robustness", "failures")
 def write_report(scores, out_dir, *, title=None):
     """Write ``summary.md``/``summary.csv`` and, for one-pass benchmarks, ``success.png``,
     ``precision.png`` and (when sequences have attributes) ``attributes.md``/``attributes.csv``
-    and ``success_by_attribute.png`` into ``out_dir``.
+    and ``success_by_attribute.png`` into ``out_dir`` (local or a URL, :mod:`jaxtrack.paths`).
 
     Returns:
       dict of the written paths by kind.
@@ -86,12 +86,12 @@ def _write_tables(md_path, csv_path, title, header, rows):
     cell = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
     lines = [f"# {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
-    atomic_write(md_path, "\n".join(lines) + "\n")
+    write_text(md_path, "\n".join(lines) + "\n")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows([[f"{v:.6f}" if isinstance(v, float) else v for v in row] for row in rows])
-    atomic_write(csv_path, buffer.getvalue())
+    write_text(csv_path, buffer.getvalue())
 
 
 def _axes_for(ax, key):
@@ -139,7 +139,7 @@ def _plot_attributes(path, by_attribute, trackers, title):
 def _save(fig, path):
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    atomic_write(path, buffer.getvalue())
+    write_bytes(path, buffer.getvalue())
 
 
 def per_sequence_table(scores):

@@ -5,7 +5,7 @@ A one-pass result is ``<results>/<sequence>.txt`` with one ``x, y, w, h`` row pe
 (commas, tabs or spaces; ``nan`` for a failed frame). A VOT reset-protocol record has one row per
 frame that is ``1`` (initialisation), ``0`` (skipped), ``2`` (failure), ``x, y, w, h`` or an
 8-value polygon. got10k's per-run layout ``<results>/<sequence>/<sequence>_001.txt`` is accepted
-too.
+too. ``<results>`` may be local or a URL (:mod:`jaxtrack.paths`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import os
 
 import numpy as np
 
+from jaxtrack import paths
 from jaxtrack.boxes import xywh_to_xyxy, xyxy_to_xywh
-from jaxtrack.data.readers.common import parse_values, read_text
+from jaxtrack.data.readers.common import matching, parse_values, read_text
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.polygons import polygon_to_xywh, rect_polygons
 
@@ -44,10 +45,10 @@ def find_result_files(results_dir, sequence):
     names = [sequence.name, *sequence.attributes.get("aliases", ())]
     for name in names:
         path = os.path.join(results_dir, name + ".txt")
-        if os.path.isfile(path):
+        if paths.is_file(path):
             return [path]
     for name in names:
-        runs = sorted(glob.glob(os.path.join(results_dir, name, f"{glob.escape(name)}_[0-9]*.txt")))
+        runs = matching(os.path.join(results_dir, name), f"{glob.escape(name)}_[0-9]*.txt")
         if runs:
             return runs
     raise JaxtrackError(f"no result file for sequence {sequence.name!r}: expected "

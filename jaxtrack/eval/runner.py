@@ -7,20 +7,21 @@ frame, or a VOT reset-protocol record) and ``<sequence>_time.txt`` (seconds per 
 folders) ``<sequence>/<sequence>_001.txt`` and ``<sequence>/<sequence>_time.txt``. Each file is
 written to a temporary file and moved into place, the result file last: a sequence whose result
 file exists is complete and is skipped on the next run, as long as the folder's record of the
-tracker that produced it matches (:mod:`jaxtrack.eval.provenance`).
+tracker that produced it matches (:mod:`jaxtrack.eval.provenance`). ``out_dir`` may be a URL
+(:mod:`jaxtrack.paths`): there each file is written as one object.
 """
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
 from tqdm import tqdm
 
+from jaxtrack import paths
 from jaxtrack.boxes import check_initial_box, xyxy_to_xywh
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.files import atomic_write, inside
+from jaxtrack.files import inside
 from jaxtrack.eval.provenance import claim, tracker_record
 from jaxtrack.polygons import polygon_iou, rect_polygons
 from jaxtrack.eval.result_files import (FAILURE, INIT, PREDICTED, SKIPPED, ResetRecord, format_boxes,
@@ -125,12 +126,12 @@ def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, 
     if layout not in LAYOUTS:
         raise JaxtrackError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
     claim(out_dir, tracker_record(tracker_factory), force=force)
-    os.makedirs(out_dir, exist_ok=True)
+    paths.path(out_dir).mkdir(parents=True, exist_ok=True)
     summary = {}
     bar = tqdm(dataset.sequences, desc=f"{dataset.name} ({protocol})", unit="seq", disable=not progress)
     for sequence in bar:
         result_path, time_path = result_paths(out_dir, sequence.name, layout)
-        if os.path.exists(result_path):
+        if paths.path(result_path).exists():
             summary[sequence.name] = {"fps": None, "frames": len(sequence), "skipped": True}
             continue
         tracker = tracker_factory()
@@ -140,8 +141,8 @@ def run_benchmark(tracker_factory, dataset, out_dir, *, protocol="ope", skip=5, 
         else:
             record, times = run_reset_protocol(tracker, sequence, skip)
             text = format_record(record)
-        atomic_write(time_path, "".join(f"{t:.6f}\n" for t in times))
-        atomic_write(result_path, text)
+        paths.write_text(time_path, "".join(f"{t:.6f}\n" for t in times))
+        paths.write_text(result_path, text)
         fps = len(sequence) / max(float(np.sum(times)), 1e-12)
         summary[sequence.name] = {"fps": fps, "frames": len(sequence), "skipped": False}
         bar.set_postfix(sequence=sequence.name, fps=f"{fps:.1f}")

@@ -83,7 +83,10 @@ def search_size(family, name):
 
 DEFAULTS = {  # family -> benchmark -> set used when none is named
     "siamrpn": {"otb": "otb"},
-    "siamcar": {"otb": "otb", "uav123": "uav123", "lasot": "lasot", "got10k": "got10k"},
+    # tnl2k -> lasot is jaxtrack's choice, not a published set: SiamCAR's HP_SEARCH has none for TNL2K
+    # (OTB100, GOT10K, UAV123, LaSOT only) and SiamLA has no public code; TNL2K's videos are long-term
+    # like LaSOT's.
+    "siamcar": {"otb": "otb", "uav123": "uav123", "lasot": "lasot", "tnl2k": "lasot", "got10k": "got10k"},
 }
 DEFAULTS["siamla"] = DEFAULTS["siamcar"]  # SiamLA tracks with SiamCAR's sets
 FALLBACK = {"siamrpn": "vot", "siamcar": "default", "siamla": "default"}

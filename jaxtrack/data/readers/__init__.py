@@ -49,7 +49,7 @@ def open_dataset(kind, root, **options):
     """
     if kind not in DATASETS:
         raise JaxtrackError(f"unknown dataset kind {kind!r}; known: {', '.join(DATASETS.names())}")
-    if not paths.path(root).is_dir():
+    if not paths.is_dir(root):
         raise JaxtrackError(f"dataset root {root} does not exist or is not a directory")
     return DATASETS.get(kind)(str(root), **options)
 

@@ -8,12 +8,12 @@ becomes a sequence ``<image file stem>_<annotation id>`` with one frame.
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 
 import numpy as np
 
+from jaxtrack import paths
 from jaxtrack.data.readers import common
 from jaxtrack.data.sequence import Dataset
 from jaxtrack.errors import JaxtrackError
@@ -75,8 +75,7 @@ def _parse(ann, index, files, categories, path):
 def _annotation_file(root, annotations):
     if annotations:
         return os.path.join(root, annotations)
-    candidates = sorted(glob.glob(os.path.join(root, "annotations", "*.json"))) or \
-        sorted(glob.glob(os.path.join(root, "*.json")))
+    candidates = common.matching(os.path.join(root, "annotations"), "*.json") or common.matching(root, "*.json")
     if len(candidates) != 1:
         raise JaxtrackError(f"found {len(candidates)} json files in {root}/annotations and {root}; "
                             f"expected one (or pass annotations=...); layout {LAYOUT}")
@@ -87,4 +86,4 @@ def _image_folder(root, anno_path):
     default = os.path.join(root, "images")
     stem = os.path.splitext(os.path.basename(anno_path))[0]
     split = os.path.join(root, stem.rsplit("_", 1)[-1])
-    return split if not os.path.isdir(default) and "_" in stem else default
+    return split if not paths.is_dir(default) and "_" in stem else default

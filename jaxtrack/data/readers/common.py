@@ -33,14 +33,14 @@ def warn(message):
 
 def require_dir(path, expected):
     """Raise unless ``path`` is a directory; ``expected`` describes the layout for the message."""
-    if not paths.path(path).is_dir():
+    if not paths.is_dir(path):
         raise JaxtrackError(f"{path} is not a directory; expected {expected}")
 
 
 def read_text(path, what):
     """The text of ``path``; a missing file is a :class:`JaxtrackError` naming it and ``what``."""
     try:
-        return paths.path(path).read_bytes().decode("utf-8-sig")
+        return paths.read_bytes(path).decode("utf-8-sig")
     except FileNotFoundError:
         raise JaxtrackError(f"missing {what}: {path}") from None
     except UnicodeDecodeError as error:
@@ -131,10 +131,16 @@ def frame_key(name):
     return (0, int(stem), name) if stem.isdigit() else (1, 0, name)
 
 
+def matching(directory, pattern):
+    """``directory/<name>`` for every entry of ``directory`` whose name matches the glob
+    ``pattern``, sorted; paths are built on ``directory`` as given (local or a URL)."""
+    return sorted(os.path.join(directory, p.name) for p in paths.path(directory).glob(pattern))
+
+
 def list_frames(directory, what="frame folder"):
     """Paths of the images in ``directory`` in frame order (see :func:`frame_key`)."""
     try:
-        names = [p.name for p in paths.path(directory).iterdir()]
+        names = paths.listdir(directory)
     except FileNotFoundError:
         raise JaxtrackError(f"missing {what}: {directory}") from None
     names = [n for n in names if n.lower().endswith(IMAGE_EXTENSIONS)]
@@ -150,8 +156,7 @@ def check_frames_exist(frame_paths):
     for path in frame_paths:
         directory, name = os.path.split(path)
         if directory not in listings:
-            folder = paths.path(directory)
-            listings[directory] = {p.name for p in folder.iterdir()} if folder.is_dir() else set()
+            listings[directory] = set(paths.listdir(directory)) if paths.is_dir(directory) else set()
         if name not in listings[directory]:
             raise JaxtrackError(f"missing frame file {path}")
 

@@ -18,6 +18,7 @@ import os
 
 import numpy as np
 
+from jaxtrack import paths
 from jaxtrack.data.readers import common
 from jaxtrack.data.sequence import Dataset
 from jaxtrack.errors import JaxtrackError
@@ -37,7 +38,7 @@ def open_got10k(root, *, split="val", sequences=None, bad_rows="error"):
         raise JaxtrackError(f"GOT-10k split must be one of {', '.join(SPLITS)}, not {split!r}")
     split_dir = os.path.join(root, split)
     list_path = os.path.join(split_dir, "list.txt")
-    if not os.path.isfile(list_path):
+    if not paths.is_file(list_path):
         raise JaxtrackError(f"missing {list_path}; expected the GOT-10k layout "
                             "<root>/<split>/list.txt and <root>/<split>/<seq>/groundtruth.txt")
     found = common.read_names(list_path, "GOT-10k sequence list")
@@ -58,14 +59,14 @@ def _sequence(folder, name, split, bad_rows):
         for label, what in (("absence", "absence flags"), ("cover", "cover levels"),
                             ("cut_by_image", "cut-by-image flags")):
             path = os.path.join(folder, f"{label}.label")
-            if os.path.isfile(path):
+            if paths.is_file(path):
                 attributes[label] = common.read_flags(path, len(rows), what)
         if "absence" in attributes:
             absent |= attributes["absence"] > 0
         if "cover" in attributes:
             absent |= attributes["cover"] == 0
     meta_path = os.path.join(folder, "meta_info.ini")
-    if os.path.isfile(meta_path):
+    if paths.is_file(meta_path):
         attributes["meta"] = _meta(meta_path)
         if "resolution" in attributes["meta"]:
             attributes["image_size"] = _resolution(meta_path, attributes["meta"]["resolution"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+from jaxtrack import paths
 from jaxtrack.data.readers import common
 from jaxtrack.data.sequence import Dataset
 from jaxtrack.errors import JaxtrackError
@@ -30,9 +31,9 @@ def open_lasot(root, *, split=None, sequences=None, bad_rows="error"):
       bad_rows: ``"error"`` or ``"nan"``, see :func:`common.parse_rows`.
     """
     found = sorted(
-        seq for cls in os.listdir(root) if os.path.isdir(os.path.join(root, cls))
-        for seq in os.listdir(os.path.join(root, cls))
-        if os.path.isfile(os.path.join(root, cls, seq, "groundtruth.txt")))
+        seq for cls in paths.listdir(root) if paths.is_dir(os.path.join(root, cls))
+        for seq in paths.listdir(os.path.join(root, cls))
+        if paths.is_file(os.path.join(root, cls, seq, "groundtruth.txt")))
     if not found:
         raise JaxtrackError(f"no LaSOT sequences in {root}; expected {LAYOUT}")
     if split is not None:
@@ -55,7 +56,7 @@ def _sequence(root, name, bad_rows):
     out_of_view = common.read_flags(os.path.join(folder, "out_of_view.txt"), len(rows), "out-of-view flags")
     attributes = {"class": cls}
     nlp_path = os.path.join(folder, "nlp.txt")
-    if os.path.isfile(nlp_path):
+    if paths.is_file(nlp_path):
         attributes["language"] = common.read_text(nlp_path, "LaSOT description").strip()
     return common.make_sequence(name, frames, rows, anno_path, absent=(occluded > 0) | (out_of_view > 0),
                                 attributes=attributes)

@@ -19,10 +19,10 @@ files ``offset ..`` of ``total``, so that result files with one row per file fra
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 
+from jaxtrack import paths
 from jaxtrack.data.readers import common
 from jaxtrack.data.sequence import Dataset
 from jaxtrack.errors import JaxtrackError
@@ -58,10 +58,9 @@ def open_otb(root, *, sequences=None, frame_ranges=True, init_omit=True, bad_row
 def _annotation_files(root):
     """name -> (folder, annotation path, aliases) for every non-empty groundtruth file."""
     entries = {}
-    for folder in sorted(os.listdir(root)):
-        paths = sorted(glob.glob(os.path.join(root, folder, "groundtruth*.txt")))
+    for folder in sorted(paths.listdir(root)):
         kept = []
-        for path in paths:
+        for path in common.matching(os.path.join(root, folder), "groundtruth*.txt"):
             if common.read_text(path, "OTB annotation").strip():
                 kept.append(path)
             else:
@@ -99,7 +98,7 @@ def _sequence(root, name, folder, anno_path, aliases, frame_ranges, init_omit, b
     if len(frames) != files:
         attributes["file_frames"] = (offset, files)
     attrs_path = os.path.join(root, folder, "attrs.txt")
-    if os.path.isfile(attrs_path):
+    if paths.is_file(attrs_path):
         text = common.read_text(attrs_path, "OTB attribute list")
         attributes["attributes"] = tuple(a.strip() for a in text.replace("\n", ",").split(",") if a.strip())
     return common.make_sequence(name, frames, rows, anno_path, attributes=attributes)

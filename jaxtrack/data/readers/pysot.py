@@ -64,7 +64,7 @@ def open_pysot(root, *, anno="train.json", crops="crop511", crop_size=511, exemp
     for video, tracks in index.items():
         _check_relative(video, anno_path, "video")
         for track, frames in _items(tracks, anno_path, f"video {video!r}"):
-            _check_plain(track, anno_path, f"video {video!r}: track")
+            common.plain_name(track, f"{anno_path}: video {video!r} track")
             found[f"{video}/{track}"] = (video, track, frames)
     if not found:
         raise JaxtrackError(f"{anno_path}: no tracks; expected {LAYOUT}")
@@ -124,12 +124,6 @@ def _items(mapping, anno_path, what):
     if not isinstance(mapping, dict):
         raise JaxtrackError(f"{anno_path}: {what} must map to an object, got {type(mapping).__name__}")
     return mapping.items()
-
-
-def _check_plain(name, anno_path, what):
-    """A key used as one file-name part: no separators, not ``.``/``..``, not empty."""
-    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
-        raise JaxtrackError(f"{anno_path}: {what} {name!r} is not a plain name")
 
 
 def _check_relative(path, anno_path, what):

@@ -27,7 +27,7 @@ def open_tnl2k(root, *, sequences=None, bad_rows="error"):
       sequences: names to keep (default: every folder with a ``groundtruth.txt``), in that order.
       bad_rows: ``"error"`` or ``"nan"``, see :func:`common.parse_rows`.
     """
-    found = sorted(p.name for p in paths.path(root).iterdir() if (p / "groundtruth.txt").is_file())
+    found = sorted(n for n in paths.listdir(root) if paths.is_file(os.path.join(root, n, "groundtruth.txt")))
     if not found:
         raise JaxtrackError(f"no TNL2K sequences in {root}; expected {LAYOUT}")
     names = common.select(found, sequences, f"TNL2K root {root}")
@@ -40,7 +40,7 @@ def _sequence(folder, name, bad_rows):
     frames = common.list_frames(os.path.join(folder, "imgs"), "TNL2K frame folder")
     attributes = {}
     language_path = os.path.join(folder, "language.txt")
-    if paths.path(language_path).is_file():
+    if paths.is_file(language_path):
         lines = common.read_text(language_path, "TNL2K description").strip().splitlines()
         attributes["language"] = lines[0].strip() if lines else ""
     return common.make_sequence(name, frames, rows, anno_path, attributes=attributes)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from jaxtrack import paths
 from jaxtrack.data.readers import common
 from jaxtrack.data.sequence import Dataset
 from jaxtrack.errors import JaxtrackError
@@ -29,7 +30,7 @@ def open_trackingnet(root, *, split="train", chunks=None, sequences=None, bad_ro
     if split == "test":
         chunk_names = ["TEST"]
     elif split == "train":
-        present = sorted((n for n in os.listdir(root) if n.startswith("TRAIN_")), key=common.frame_key)
+        present = sorted((n for n in paths.listdir(root) if n.startswith("TRAIN_")), key=common.frame_key)
         chunk_names = present if chunks is None else [f"TRAIN_{i}" for i in chunks]
     else:
         raise JaxtrackError(f"TrackingNet split must be 'train' or 'test', not {split!r}")
@@ -39,7 +40,7 @@ def open_trackingnet(root, *, split="train", chunks=None, sequences=None, bad_ro
     for chunk in chunk_names:
         anno_dir = os.path.join(root, chunk, "anno")
         common.require_dir(anno_dir, LAYOUT)
-        for file_name in sorted(os.listdir(anno_dir)):
+        for file_name in sorted(paths.listdir(anno_dir)):
             if file_name.endswith(".txt"):
                 where[common.plain_name(file_name[:-4], os.path.join(anno_dir, file_name))] = chunk
     if not where:

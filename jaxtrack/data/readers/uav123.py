@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+from jaxtrack import paths
 from jaxtrack.data.readers import common
 from jaxtrack.data.sequence import Dataset
 from jaxtrack.errors import JaxtrackError
@@ -43,7 +44,7 @@ def open_uav123(root, *, version="UAV123", sequences=None, bad_rows="error"):
     frames_dir = os.path.join(root, "data_seq", "UAV123")
     common.require_dir(anno_dir, layout)
     common.require_dir(frames_dir, layout)
-    found = sorted(n[:-4] for n in os.listdir(anno_dir) if n.endswith(".txt"))
+    found = sorted(n[:-4] for n in paths.listdir(anno_dir) if n.endswith(".txt"))
     if not found:
         raise JaxtrackError(f"no annotation files in {anno_dir}; expected {layout}")
     names = common.select(found, sequences, f"UAV123 root {root}")
@@ -61,10 +62,10 @@ def _sequence(frames_dir, anno_dir, name, bad_rows):
 
 def _folder_and_start(frames_dir, name):
     """The frame folder of ``name`` and its first frame number."""
-    if os.path.isdir(os.path.join(frames_dir, name)):
+    if paths.is_dir(os.path.join(frames_dir, name)):
         return name, 1
     folder, _, part = name.rpartition("_")
-    if folder and part.isdigit() and os.path.isdir(os.path.join(frames_dir, folder)):
+    if folder and part.isdigit() and paths.is_dir(os.path.join(frames_dir, folder)):
         if part == "1":
             return folder, 1
         if name in SUBSEQUENCE_STARTS:

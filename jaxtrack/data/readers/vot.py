@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 
+from jaxtrack import paths
 from jaxtrack.data.readers import common
 from jaxtrack.data.sequence import Dataset
 from jaxtrack.errors import JaxtrackError
@@ -33,10 +34,10 @@ def open_vot(root, *, box="minmax", sequences=None, bad_rows="error"):
     if box not in BOX_MODES:
         raise JaxtrackError(f"VOT box conversion must be one of {', '.join(BOX_MODES)}, not {box!r}")
     list_path = os.path.join(root, "list.txt")
-    if os.path.isfile(list_path):
+    if paths.is_file(list_path):
         found = common.read_names(list_path, "VOT sequence list")
     else:
-        found = sorted(n for n in os.listdir(root) if os.path.isfile(os.path.join(root, n, "groundtruth.txt")))
+        found = sorted(n for n in paths.listdir(root) if paths.is_file(os.path.join(root, n, "groundtruth.txt")))
     if not found:
         raise JaxtrackError(f"no VOT sequences in {root}; expected {LAYOUT}")
     names = common.select(found, sequences, f"VOT root {root}")
@@ -47,7 +48,7 @@ def _sequence(folder, name, box, bad_rows):
     anno_path = os.path.join(folder, "groundtruth.txt")
     rows = common.read_rows(anno_path, (4, 8), bad_rows=bad_rows)
     color = os.path.join(folder, "color")
-    frames = common.list_frames(color if os.path.isdir(color) else folder, "VOT frame folder")
+    frames = common.list_frames(color if paths.is_dir(color) else folder, "VOT frame folder")
     if rows.shape[1] == 4:
         polygons, xywh = rect_polygons(rows), rows
     else:
