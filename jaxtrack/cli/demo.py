@@ -3,10 +3,11 @@
 Writes synthetic training and held-out videos, trains two CPU-sized trackers on a pretrained
 EfficientNet-Lite0 backbone with the same budget (SiamDLA's dynamic labels and SiamCAR's fixed
 centre region), tracks the held-out videos (and an OTB-format folder given with --data) with
-both and with OpenCV's CSRT, and writes WORKDIR/report.md with the results table,
-success/precision plots, training curves, label maps and training pairs. --minutes sets the
-training steps from an assumed throughput (:data:`PAIRS_PER_SECOND`); measured run times are in
-the README. Rerunning resumes what is finished.
+both, with the shipped default tracker (``--model default``) and with OpenCV's CSRT, and writes
+WORKDIR/report.md with the results table, success/precision plots, training curves, label maps
+and training pairs. --minutes sets the training steps from an assumed throughput
+(:data:`PAIRS_PER_SECOND`); measured run times are in the README. Rerunning resumes what is
+finished.
 
 Example:
   jaxtrack demo --workdir runs/demo --data ../shared/data/otb
@@ -79,10 +80,10 @@ def pair_picture(path, data_root, seed):
     save_pair_grid({k: np.stack([item[k] for item in items]) for k in items[0]}, path)
 
 
-def _table(result, columns):
-    """Markdown table of one evaluation: the score columns and frames per second."""
+def _table(trackers, columns):
+    """Markdown table of one evaluation's trackers: the score columns and frames per second."""
     lines = ["| tracker | " + " | ".join(columns) + " | fps |", "|---" * (len(columns) + 2) + "|"]
-    for name, entry in result["trackers"].items():
+    for name, entry in trackers.items():
         overall = entry["scores"]["overall"]
         fps = entry["speed"]["fps"]
         cells = [f"{overall[c]:.3f}" for c in columns] + [f"{fps:.1f}" if fps else "-"]
@@ -108,6 +109,7 @@ def run_demo(workdir, *, data=None, minutes=8.0, seed=0, progress=True, smoke=Fa
     from jaxtrack.figures import study_report
     from jaxtrack.figures.plots import label_map_gallery
     from jaxtrack.figures.training import training_curves
+    from jaxtrack.track.loading import DEFAULT, DEFAULT_TRAINING
     from jaxtrack.train.trainer import train
 
     if minutes <= 0:
@@ -131,7 +133,7 @@ def run_demo(workdir, *, data=None, minutes=8.0, seed=0, progress=True, smoke=Fa
         train(demo_config(name, data_root, steps, seed, smoke), runs[name], progress=progress)
 
     print("demo: tracking the held-out videos ...", flush=True)
-    models = [str(path) for path in runs.values()] + ["csrt"]
+    models = [str(path) for path in runs.values()] + [DEFAULT, "csrt"]
     results = {"synthetic (held-out, GOT-10k protocol)": (
         track_and_score(models, "got10k", str(data_root), str(workdir / "eval"), split="val", progress=progress,
                         force=True),
@@ -142,28 +144,31 @@ def run_demo(workdir, *, data=None, minutes=8.0, seed=0, progress=True, smoke=Fa
             track_and_score(models, "otb", str(data), str(workdir / "eval"), progress=progress, force=True),
             ("auc", "precision", "norm_precision"))
 
-    pictures = {}
-    for label, (result, _) in results.items():
-        out = workdir / "eval" / result["benchmark"]
-        paths = write_report({n: e["scores"] for n, e in result["trackers"].items()}, str(out))
-        pictures[label] = {k: pathlib.Path(v).relative_to(workdir) for k, v in paths.items() if k in ("success", "precision")}
+    default_label = f"default (shipped, trained {DEFAULT_TRAINING['minutes']:g} minutes offline)"
+    sections = []
+    for label, (result, columns) in results.items():
+        trackers = {default_label if e["model"] == DEFAULT else n: e for n, e in result["trackers"].items()}
+        paths = write_report({n: e["scores"] for n, e in trackers.items()}, str(workdir / "eval" / result["benchmark"]))
+        images = " ".join(f"![{kind}]({pathlib.Path(paths[kind]).relative_to(workdir)})"
+                          for kind in ("success", "precision"))
+        sections.append(f"### {label}\n\n{_table(trackers, columns)}\n\n{images}\n")
     training_curves(workdir / "training.png", runs)
     pair_picture(workdir / "pairs.png", data_root, seed)
     label_map_gallery(workdir / "label_maps.png", study_report.gallery_rows(jax.random.key(seed)),
                       study_report.GALLERY_BOXES, box_titles=study_report.GALLERY_TITLES)
 
-    sections = []
-    for label, (result, columns) in results.items():
-        images = " ".join(f"![{kind}]({path})" for kind, path in pictures[label].items())
-        sections.append(f"### {label}\n\n{_table(result, columns)}\n\n{images}\n")
     elapsed = (time.perf_counter() - start) / 60
     report = f"""# jaxtrack demo
 
 Two SiamCAR-style trackers on a frozen, ImageNet-pretrained EfficientNet-Lite0 backbone, trained
 on the embedded synthetic videos for {steps} steps of {BATCH} pairs each (same seed, same data),
 differ only in their labels: **dla** (SiamDLA's dynamic assignment: 16 nearest points, virtual
-anchor IoU >= mean + std, keep_best) and **center_region** (SiamCAR's fixed rule). OpenCV's CSRT
-is the classical peer. Total time: {elapsed:.1f} minutes.
+anchor IoU >= mean + std, keep_best) and **center_region** (SiamCAR's fixed rule). Beside them
+track the shipped `--model default`, **{default_label}** in the tables, and
+OpenCV's CSRT, the classical peer. The minutes-long runs stay low because they train only
+{steps} steps of {BATCH} pairs, while the default was trained offline for
+{DEFAULT_TRAINING['steps']:,} steps of {DEFAULT_TRAINING['batch']} pairs on the same kind of synthetic videos
+(`experiments/cpu_default.py`, `docs/results.md`). Total time: {elapsed:.1f} minutes.
 
 ## Results
 

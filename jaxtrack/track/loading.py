@@ -24,6 +24,9 @@ DEFAULT = "default"
 DEFAULT_MODEL = pathlib.Path(__file__).resolve().parents[1] / "weights" / "cpu_default"
 """The shipped CPU-trained tracker (``--model default``): a training run of
 ``experiments/cpu_default.py`` written as a model directory by ``jaxtrack export``."""
+DEFAULT_TRAINING = {"steps": 2000, "batch": 16, "minutes": 24.5}
+"""How the shipped weights were trained (docs/results.md: steps of ``batch`` pairs, minutes on an
+idle 2-core CPU); the demo's report quotes it, so it changes with the weights."""
 
 
 def load_model(model_ref):
