@@ -150,11 +150,11 @@ class DefaultSelection:
 
     def out_of_view(self, split):
         """Videos whose target leaves the frame for 8..40 frames (every one of them)."""
-        root = self.protocol.workdir / "synthetic"
-        if not (root / split / "list.txt").exists():
-            make_synthetic(root, BUDGET.val_videos, BUDGET.frames, seed=OUT_OF_VIEW_SEEDS[split], split=split,
-                           out_of_view=1.0)
-        return open_dataset("got10k", str(root), split=split)
+        root, layout_split = self.protocol.workdir / f"synthetic_{split}", split.removesuffix("_oov")
+        if not (root / layout_split / "list.txt").exists():
+            make_synthetic(root, BUDGET.val_videos, BUDGET.frames, seed=OUT_OF_VIEW_SEEDS[split],
+                           split=layout_split, out_of_view=1.0)
+        return open_dataset("got10k", str(root), split=layout_split)
 
     def choose_lost_mode(self, model_dir, label, val, val_oov):
         """Lost mode off or at one of :data:`LOST_SCORES`, by mean AO over the validation videos and
