@@ -144,7 +144,7 @@ def run_demo(workdir, *, data=None, minutes=8.0, seed=0, progress=True, smoke=Fa
             track_and_score(models, "otb", str(data), str(workdir / "eval"), progress=progress, force=True),
             ("auc", "precision", "norm_precision"))
 
-    default_label = f"default (shipped, trained {DEFAULT_TRAINING['minutes']:g} minutes offline)"
+    default_label = f"default (shipped, trained {DEFAULT_TRAINING['steps']:,} steps offline)"
     sections = []
     for label, (result, columns) in results.items():
         trackers = {default_label if e["model"] == DEFAULT else n: e for n, e in result["trackers"].items()}
@@ -168,7 +168,7 @@ track the shipped `--model default`, **{default_label}** in the tables, and
 OpenCV's CSRT, the classical peer. The minutes-long runs stay low because they train only
 {steps} steps of {BATCH} pairs, while the default was trained offline for
 {DEFAULT_TRAINING['steps']:,} steps of {DEFAULT_TRAINING['batch']} pairs on the same kind of synthetic videos
-(`experiments/cpu_default.py`, `docs/results.md`). Total time: {elapsed:.1f} minutes.
+(`{DEFAULT_TRAINING['recipe']}`, `docs/results.md`). Total time: {elapsed:.1f} minutes.
 
 ## Results
 

@@ -22,11 +22,11 @@ TRACKERS = Registry("tracker")
 TRACKERS.register("csrt")(CsrtTracker)
 DEFAULT = "default"
 DEFAULT_MODEL = pathlib.Path(__file__).resolve().parents[1] / "weights" / "cpu_default"
-"""The shipped CPU-trained tracker (``--model default``): a training run of
-``experiments/cpu_default.py`` written as a model directory by ``jaxtrack export``."""
-DEFAULT_TRAINING = {"steps": 2000, "batch": 16, "minutes": 24.5}
-"""How the shipped weights were trained (docs/results.md: steps of ``batch`` pairs, minutes on an
-idle 2-core CPU); the demo's report quotes it, so it changes with the weights."""
+"""The shipped CPU-trained tracker (``--model default``): the model directory that
+``experiments/default_tracker.py`` chooses and exports, with its tracker settings."""
+DEFAULT_TRAINING = {"steps": 1800, "batch": 16, "recipe": "experiments/default_tracker.py"}
+"""How the shipped weights were trained (``steps`` of ``batch`` pairs, the checkpoint chosen on
+validation; docs/results.md); the demo's report quotes it, so it changes with the weights."""
 
 
 def load_model(model_ref):
@@ -40,7 +40,7 @@ def load_model(model_ref):
     if model_ref == DEFAULT:
         if not (DEFAULT_MODEL / METADATA).exists():
             raise JaxtrackError(f"the default model is not in this installation ({DEFAULT_MODEL}); train it as "
-                                "experiments/cpu_default.py says and pass its workdir as --model")
+                                "experiments/default_tracker.py says and pass its workdir as --model")
         return models.load(DEFAULT_MODEL)
     path = paths.path(model_ref)  # local or a URL
     if not path.exists():
