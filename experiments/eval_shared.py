@@ -23,7 +23,7 @@ from jaxtrack.eval.report import per_sequence_table, write_report
 SOURCES = (("otb", "otb"), ("vot", "vot"), ("lasot", "lasot"))
 
 
-def track_and_score_shared(models, shared, workdir, *, hyper="otb", progress=True):
+def track_and_score_shared(models, shared, workdir, *, hyper=None, progress=True):
     """Track and score ``models`` on the six sequences, write ``workdir``'s summary.md/csv,
     success.png and precision.png -> ``{tracker: metrics.score_sequences result}``."""
     dataset = open_mixed("shared", [(kind, str(pathlib.Path(shared) / folder)) for kind, folder in SOURCES])
@@ -37,7 +37,8 @@ def main(argv=None):
     parser.add_argument("--model", nargs="+", required=True)
     parser.add_argument("--shared", default=str(pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"))
     parser.add_argument("--workdir", default="results/shared")
-    parser.add_argument("--hyper", default="otb", help="Siamese trackers' parameter set (default: otb)")
+    parser.add_argument("--hyper", help="Siamese trackers' parameter set (default: a model directory's "
+                        "stored set, else otb)")
     args = parser.parse_args(argv)
     print(per_sequence_table(track_and_score_shared(args.model, args.shared, args.workdir, hyper=args.hyper)))
 

@@ -144,7 +144,8 @@ def track_and_score(models, benchmark, root, workdir, *, sequences=None, hyper=N
     Args:
       models: ``--model`` values: peer names (``csrt``) or model paths (:func:`jaxtrack.track.load_model`).
       benchmark: a key of :data:`jaxtrack.eval.benchmarks.BENCHMARKS`.
-      hyper: hyperparameter set name for the Siamese trackers (None: the benchmark's default).
+      hyper: hyperparameter set name for the Siamese trackers (None: a model directory's stored
+        set, else the benchmark's default).
       split: dataset split (GOT-10k, TrackingNet); None: the reader's default for the benchmark.
       force: replace results another model or parameter set produced (default: refuse them).
 
@@ -176,18 +177,19 @@ def track_and_score(models, benchmark, root, workdir, *, sequences=None, hyper=N
     return {"benchmark": benchmark, "scored": can_score, "trackers": trackers}
 
 
-def track_and_score_sequences(models, dataset, workdir, *, convention="otb", hyper="otb", progress=True,
+def track_and_score_sequences(models, dataset, workdir, *, convention="otb", hyper=None, progress=True,
                               force=False):
     """Track ``dataset`` (any mix of sequences, e.g. from several readers) with each of ``models``
     and score every tracker with one ``convention`` -> ``{tracker name: metrics.score_sequences result
     with "benchmark": dataset.name}`` (the form :func:`jaxtrack.eval.report.write_report` takes).
 
+    ``hyper``: the Siamese trackers' set (None: a model directory's stored set, else OTB's).
     Results go to ``workdir/<tracker>/<seq>.txt``; finished sequences are not tracked again.
     """
     scores = {}
     for model_ref in models:
         factory = tracker_factory(model_ref, hyper=None if model_ref in TRACKERS else hyper, benchmark="otb")
-        name = tracker_name(model_ref, None if model_ref in TRACKERS else hyper)
+        name = tracker_name(model_ref, None if model_ref in TRACKERS else factory.name)
         out_dir = inside(workdir, name)
         run_benchmark(factory, dataset, out_dir, progress=progress, force=force)
         scores[name] = {"benchmark": dataset.name, **score_ope(dataset, out_dir, convention)}

@@ -10,8 +10,8 @@ Lost-target mode (pysot's long-term tracker ``pysot/tracker/siamrpnlt_tracker.py
 default): below ``lost_score`` the tracker keeps its previous box and searches a wider window
 with a weaker cosine window until the score exceeds ``found_score``; e.g.
 ``"otb,lost_score=0.3,lost_search_scale=2"``. pysot's ``siamrpn_r50_l234_dwxcorr_lt`` uses
-``CONFIDENCE_LOW`` 0.8, ``CONFIDENCE_HIGH`` 0.998 and a 831-pixel lost crop (3.26 times the
-window), see :mod:`jaxtrack.track.siamese_tracker` for how jaxtrack's wider window differs.
+``CONFIDENCE_LOW`` 0.8, ``CONFIDENCE_HIGH`` 0.998 and an 831-pixel lost crop, a window
+831 / 255 = 3.26 times wider (:mod:`jaxtrack.track.siamese_tracker`: how jaxtrack's differs).
 """
 
 from __future__ import annotations

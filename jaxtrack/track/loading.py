@@ -13,7 +13,7 @@ import pathlib
 
 from jaxtrack import models, paths
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.models.model_files import METADATA
+from jaxtrack.models.model_files import METADATA, stored_hyper
 from jaxtrack.registry import Registry
 from jaxtrack.track.csrt import CsrtTracker
 from jaxtrack.track.siamese_tracker import siamese_factory
@@ -37,11 +37,17 @@ def load_model(model_ref):
     Raises:
       JaxtrackError: the path does not exist or holds neither.
     """
+    path = model_path(model_ref)
+    return models.load_checkpoint(path) if models.is_workdir(path) else models.load(path)
+
+
+def model_path(model_ref):
+    """The folder of ``default`` or of a path (see :func:`load_model`), checked to exist."""
     if model_ref == DEFAULT:
         if not (DEFAULT_MODEL / METADATA).exists():
             raise JaxtrackError(f"the default model is not in this installation ({DEFAULT_MODEL}); train it as "
-                                "experiments/default_tracker.py says and pass its workdir as --model")
-        return models.load(DEFAULT_MODEL)
+                                "experiments/default_tracker.py says and pass its export as --model")
+        return DEFAULT_MODEL
     path = paths.path(model_ref)  # local or a URL
     if not path.exists():
         raise JaxtrackError(f"model {model_ref}: no such file or directory (expected a jaxtrack model "
@@ -49,19 +55,21 @@ def load_model(model_ref):
     if not path.is_dir():
         raise JaxtrackError(f"model {model_ref} is a file; expected a jaxtrack model directory, a training "
                             f"workdir, {DEFAULT} or one of {', '.join(TRACKERS.names())}")
-    if models.is_workdir(path):
-        return models.load_checkpoint(path)
-    return models.load(path)
+    return path
 
 
 def tracker_factory(model_ref, *, hyper=None, benchmark=None):
     """A zero-argument factory of fresh trackers for ``model_ref`` (a peer name in :data:`TRACKERS`
     or a path for :func:`load_model`); ``hyper`` names the hyperparameter set of a Siamese
-    tracker (None: the default for ``benchmark``) and is an error for a peer."""
+    tracker and is an error for a peer. Without it a model directory's stored set applies
+    (:func:`jaxtrack.models.model_files.stored_hyper`), else the default set of ``benchmark``."""
     if model_ref in TRACKERS:
         if hyper is not None:
             raise JaxtrackError(f"--hyper applies to Siamese trackers, not to {model_ref}")
         return TRACKERS.get(model_ref)
+    path = model_path(model_ref)
+    if hyper is None and not models.is_workdir(path):
+        hyper = stored_hyper(path)
     model, variables = load_model(model_ref)
     return siamese_factory(model, variables, hyper=hyper, benchmark=benchmark)
 

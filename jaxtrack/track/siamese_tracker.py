@@ -152,12 +152,12 @@ def locate(geometry, hyper, state, outputs, window, lost_mode=False):
     centre, size, lr, score = select(outputs, hyper, geometry, state.size * scale, scale)
     centre = window[:2] + centre / scale
     size = state.size * (1.0 - lr) + size / scale * lr
-    centre = jnp.clip(centre, 0.0, state.frame_size)
-    size = jnp.maximum(jnp.minimum(size, state.frame_size), geometry.min_size)
     if lost_mode:
         low = score < hyper.lost_score
         centre, size = jnp.where(low, state.center, centre), jnp.where(low, state.size, size)
         state = state._replace(lost=low | (state.lost & (score <= hyper.found_score)))
+    centre = jnp.clip(centre, 0.0, state.frame_size)
+    size = jnp.maximum(jnp.minimum(size, state.frame_size), geometry.min_size)
     box = bx.cxcywh_to_xyxy(jnp.concatenate([centre, size]))
     return box, score, state._replace(center=centre, size=size)
 
