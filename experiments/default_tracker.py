@@ -23,8 +23,11 @@ Stages (each a unit on disk: a rerun skips what is finished):
 7. Report (no choice): AO on held-out synthetic test videos (seed 3) and on held-out out-of-view
    videos (seed 6), the default beside the same model without lost mode and CSRT.
 
-Command (resumable):
-  python experiments/default_tracker.py --workdir runs/default_tracker [--export DIR]
+Command (resumable; it reproduces the shipped ``jaxtrack/weights/cpu_default``):
+  python experiments/default_tracker.py --workdir runs/default_tracker --export DIR
+Runtime: 92 minutes from scratch on the project's 2-core CPU shared with other jobs (2026-11-30:
+pool 16, training 35, validation 28, test tracking 13), per part in WORKDIR/report/times.json;
+the choices and figures are in docs/results.md.
 Output: WORKDIR/report/choices.json (every validation figure and the choices), times.json,
 test.json; the exported model directory.
 """
