@@ -82,7 +82,8 @@ def _checked_hyper(hyper, metadata, where):
     naming ``where``."""
     family = models.family_of(models.build_named(metadata.get("model"), metadata.get("config") or {})).name
     if not isinstance(hyper, str):
-        raise JaxtrackError(f"{where}: the tracker's hyper must be a string such as 'otb,lost_score=0.3', not {hyper!r}")
+        raise JaxtrackError(f"{where}: the tracker's hyper must be a string such as 'otb,lost_score=0.3', "
+                            f"not {hyper!r}")
     try:
         hyper_sets.select(family, hyper)
     except JaxtrackError as error:
