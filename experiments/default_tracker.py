@@ -48,9 +48,9 @@ from jaxtrack.data.readers import open_dataset
 from jaxtrack.data.synthetic import make_synthetic
 from jaxtrack.eval.runner import run_benchmark
 from jaxtrack.files import atomic_write
-from jaxtrack.models import family_of, model_files
+from jaxtrack.models import family_of
 from jaxtrack.track import hyper as hyper_sets
-from jaxtrack.track.loading import TRACKERS
+from jaxtrack.track.loading import TRACKERS, set_tracker
 from jaxtrack.train.pool_trainer import MODEL_DIR, train_on_pool
 
 import ablation_labels  # experiments/ is on sys.path when this file runs
@@ -205,7 +205,7 @@ def export(model_dir, label, out):
     if out.exists():
         raise SystemExit(f"--export {out} exists; remove it or choose a new folder")
     shutil.copytree(model_dir, out)
-    model_files.set_tracker(out, label)
+    set_tracker(out, label)
 
 
 def main(argv=None):

@@ -12,7 +12,7 @@ from jaxtrack import models
 from jaxtrack.cli import main
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.eval.result_files import read_boxes
-from jaxtrack.track import load_model, tracker_factory
+from jaxtrack.track import load_model, set_tracker, stored_hyper, tracker_factory
 from jaxtrack.train.checkpoint import Checkpointer
 
 from tracking_helpers import random_model
@@ -116,31 +116,28 @@ def test_load_model_from_training_workdir(car_model, tmp_path):
 def test_model_directory_stores_the_tracker_hyper(car_model, tmp_path):
     _, _, variables = car_model
     path = tmp_path / "car"
-    models.save(path, "siamcar_small", {}, variables, hyper="got10k,lost_score=0.3")
+    models.save(path, "siamcar_small", {}, variables)
+    set_tracker(path, "got10k,lost_score=0.3")
     metadata = json.loads((path / models.model_files.METADATA).read_text())
     assert metadata["tracker"] == {"hyper": "got10k,lost_score=0.3"}
-    assert models.stored_hyper(path) == "got10k,lost_score=0.3"
+    assert stored_hyper(path) == "got10k,lost_score=0.3"
     stored = tracker_factory(str(path), benchmark="lasot")  # the stored set beats the benchmark's
     assert stored.name == "got10k,lost_score=0.3" and float(stored.weights.hyper.lost_score) == pytest.approx(0.3)
     assert tracker_factory(str(path), hyper="uav123", benchmark="lasot").name == "uav123"  # --hyper beats both
-    models.set_tracker(path, "otb,lost_search_scale=2")
-    assert tracker_factory(str(path)).name == "otb,lost_search_scale=2"
-    models.set_tracker(path, None)
+    set_tracker(path, None)
     assert "tracker" not in json.loads((path / models.model_files.METADATA).read_text())
-    assert tracker_factory(str(path), benchmark="lasot").name == "lasot"
+    assert stored_hyper(path) is None and tracker_factory(str(path), benchmark="lasot").name == "lasot"
 
 
 def test_bad_stored_tracker_hyper_is_an_error_naming_the_file(car_model, clip, tmp_path, capsys):
     _, _, variables = car_model
     path = tmp_path / "car"
-    with pytest.raises(JaxtrackError, match="tracker hyper 'otb,lr=fast'.*not a number"):
-        models.save(path, "siamcar_small", {}, variables, hyper="otb,lr=fast")
-    assert not path.exists()
     models.save(path, "siamcar_small", {}, variables)
     metadata_file = path / models.model_files.METADATA
     before = metadata_file.read_text()
-    with pytest.raises(JaxtrackError, match="jaxtrack_model.json: tracker hyper 'vot': unknown siamcar hyperparameter set"):
-        models.set_tracker(path, "vot")
+    for bad, message in (("vot", "unknown siamcar hyperparameter set 'vot'"), ("otb,lr=fast", "not a number")):
+        with pytest.raises(JaxtrackError, match=f"jaxtrack_model.json: tracker hyper '{bad}': .*{message}"):
+            set_tracker(path, bad)
     assert metadata_file.read_text() == before
     metadata = json.loads(before)
     for bad, message in (({"hyper": "vot"}, "unknown siamcar"), ({"hyper": 0.3}, "must be a string"),
@@ -163,7 +160,7 @@ def test_track_uses_the_stored_hyper_and_export_stores_one(car_model, clip, tmp_
     assert "tracker hyper 'vot'" in capsys.readouterr().err and not (tmp_path / "bad").exists()
     out = tmp_path / "held"
     assert main(["export", "--workdir", str(tmp_path / "run"), "--out", str(out), "--hyper", "otb,lost_score=2"]) == 0
-    assert models.stored_hyper(out) == "otb,lost_score=2"
+    assert stored_hyper(out) == "otb,lost_score=2"
     boxes = tmp_path / "boxes.txt"  # every score is below 2: lost mode holds the first box
     assert main(["track", "--model", str(out), "--video", str(clip / "frames"), "--init", "20,40,30,30",
                  "--out", str(boxes)]) == 0

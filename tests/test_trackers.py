@@ -379,7 +379,8 @@ def test_lost_mode_is_recorded_only_when_on(small_car):
     assert set(siamese.siamese_factory(*small_car, hyper="otb").record()["hyper_values"]) == before
     record = siamese.siamese_factory(*small_car, hyper="otb,lost_score=0.3,lost_search_scale=2").record()
     assert set(record["hyper_values"]) == before | set(hyper.LOST_MODE)
-    assert record["hyper_values"]["lost_search_scale"] == 2.0 and record["hyper"] == "otb,lost_score=0.3,lost_search_scale=2"
+    assert record["hyper_values"]["lost_search_scale"] == 2.0
+    assert record["hyper"] == "otb,lost_score=0.3,lost_search_scale=2"
 
 
 # tracked xyxy boxes on frames 1, 5 and 11 of OTB Crossing by random_model(name, seed=1), recorded

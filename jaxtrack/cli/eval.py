@@ -38,9 +38,9 @@ def configure(parser):
     parser.add_argument("--workdir", default="results", help="output folder or a URL, e.g. gs://bucket/results "
                         "(default: results)")
     parser.add_argument("--json", metavar="OUT", help="write speeds and scores of every tracker to this file")
-    parser.add_argument("--hyper", help="hyperparameter set of the Siamese trackers (default: the "
-                        "benchmark's, e.g. SiamCAR's otb/got10k/uav123/lasot sets; lasot for tnl2k), optionally "
-                        "with overrides, e.g. got10k,quality_exponent=0.5")
+    parser.add_argument("--hyper", help="hyperparameter set of the Siamese trackers (default: the one stored "
+                        "in a model directory, else the benchmark's, e.g. SiamCAR's otb/got10k/uav123/lasot sets; lasot for tnl2k), "
+                        "optionally with overrides, e.g. got10k,quality_exponent=0.5")
     parser.add_argument("--processes", type=int, default=1, help="track in this many processes")
     parser.add_argument("--force", action="store_true",
                         help="replace results that another model or parameter set wrote under the same tracker name")

@@ -25,8 +25,17 @@ def configure(parser):
 
 
 def run(args):
+    from jaxtrack import paths
+    from jaxtrack.errors import JaxtrackError
     from jaxtrack.models import export_checkpoint
+    from jaxtrack.track import set_tracker
 
-    name, step = export_checkpoint(args.workdir, args.out, args.step, hyper=args.hyper)
+    name, step = export_checkpoint(args.workdir, args.out, args.step)
+    if args.hyper is not None:
+        try:
+            set_tracker(args.out, args.hyper)
+        except JaxtrackError:
+            paths.path(args.out).rmtree()  # no model directory without the setting asked for
+            raise
     print(f"{args.out}: model {name} from step {step} of {args.workdir}")
     return 0

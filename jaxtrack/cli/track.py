@@ -26,7 +26,8 @@ def configure(parser):
     parser.add_argument("--init", required=True, metavar="X,Y,W,H", help="target box on the first frame (pixels)")
     parser.add_argument("--out", help="write the boxes (x,y,w,h per frame) to this file")
     parser.add_argument("--render", metavar="OUT.mp4", help="write the video with the boxes drawn")
-    parser.add_argument("--hyper", help="hyperparameter set (default: the family's default set), "
+    parser.add_argument("--hyper", help="hyperparameter set (default: the one stored in a model directory, "
+                        "else the family's default set), "
                         "optionally with overrides, e.g. got10k,quality_exponent=0.5")
 
 

@@ -8,8 +8,7 @@
   (:data:`OBJECTIVES`).
 - :func:`convert` PyTorch checkpoints (pysot, SiamCAR, torchvision, EfficientNet-Lite0),
   :func:`pretrained_variables` grafts a converted backbone into a model;
-  :func:`save` / :func:`load` jaxtrack model directories (:func:`set_tracker` /
-  :func:`stored_hyper` the hyperparameter set stored with one); :func:`load_checkpoint` /
+  :func:`save` / :func:`load` jaxtrack model directories; :func:`load_checkpoint` /
   :func:`export_checkpoint` the latest (or a given) checkpoint of a training workdir.
 - :func:`compute_in` an apply function in bfloat16 (float32 parameters and results).
 """
@@ -22,7 +21,7 @@ from jaxtrack.models.catalog import (MODELS, abstract_outputs, abstract_variable
                                      init_variables)
 from jaxtrack.models.families import FAMILIES, Family, family_of
 from jaxtrack.models.model_files import (export_checkpoint, is_workdir, load, load_checkpoint,
-                                         read_checkpoint, save, set_tracker, stored_hyper)
+                                         read_checkpoint, save)
 from jaxtrack.models.precision import COMPUTE_DTYPES, compute_in
 from jaxtrack.models.siamese import SiameseModel
 
@@ -30,6 +29,5 @@ __all__ = [
     "BACKBONES", "CLS_LOSSES", "COMPUTE_DTYPES", "FAMILIES", "Family", "MODELS", "OBJECTIVES", "SOURCES", "SiameseModel",
     "TORCHVISION_PIXELS", "abstract_outputs", "abstract_variables", "build", "build_named", "compute_in", "convert",
     "export_checkpoint", "family_of", "graft_backbone", "init_variables", "is_workdir", "load",
-    "load_checkpoint", "make_objective", "pretrained_variables", "read_checkpoint", "save", "set_tracker",
-    "stored_hyper",
+    "load_checkpoint", "make_objective", "pretrained_variables", "read_checkpoint", "save",
 ]

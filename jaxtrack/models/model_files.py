@@ -12,10 +12,9 @@ restores the variables into its abstract tree, so shapes are checked on the way 
 directories may be local or URLs such as ``gs://bucket/model`` (:mod:`jaxtrack.paths`).
 
 ``"tracker": {"hyper": SET}`` is the hyperparameter set the model tracks with when none is named
-(``SET`` as ``--hyper`` takes it, e.g. ``"otb,lost_score=0.3"``; :func:`jaxtrack.track.hyper.select`):
-``--hyper`` overrides it, and without it the benchmark's default set applies. Write it with
-:func:`save` (``hyper=``) or :func:`set_tracker`, read it with :func:`stored_hyper`; both check it
-against the model's family.
+(``SET`` as ``--hyper`` takes it, e.g. ``"otb,lost_score=0.3"``): ``--hyper`` overrides it, and
+without either the benchmark's default set applies. :func:`jaxtrack.track.set_tracker` writes it
+and :func:`jaxtrack.track.stored_hyper` reads it, both checking it against the model's family.
 
 Layout of a training workdir (written by :class:`jaxtrack.train.checkpoint.Checkpointer`)::
 
@@ -36,7 +35,6 @@ from jaxtrack import paths
 from jaxtrack.config import plain_dict
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.models.catalog import abstract_variables, build, build_named
-from jaxtrack.models.families import family_of
 
 METADATA = "jaxtrack_model.json"
 TRACKER = "tracker"
@@ -50,29 +48,26 @@ COMMIT_MARKER = "commit_success.txt"
 """Orbax's marker of a finished save; it records the absolute path it was written to."""
 
 
-def save(path, model_name, config, variables, *, hyper=None):
+def save(path, model_name, config, variables):
     """Write ``variables`` of model ``model_name`` built with ``config`` to the new directory
-    ``path``, with the tracker's hyperparameter set ``hyper`` if given (module docstring).
+    ``path``.
 
     Raises:
-      JaxtrackError: ``path`` exists, ``model_name``/``config`` do not build a model whose
-        variables have the shapes of ``variables``, or ``hyper`` is not a set of its family.
+      JaxtrackError: ``path`` exists, or ``model_name``/``config`` do not build a model whose
+        variables have the shapes of ``variables``.
     """
     path = paths.path(path)
     if path.exists():
         raise JaxtrackError(f"{path} exists; choose a new directory for the model")
     config = plain_dict(config or {}, "model config")  # a JSON-able copy, or a clear error
     metadata = {"format": FORMAT, "version": VERSION, "model": model_name, "config": config}
-    model = build_named(model_name, config)
-    if hyper is not None:
-        metadata[TRACKER] = {"hyper": _checked_hyper(hyper, model, f"model {model_name!r}")}
-    _check_shapes(variables, abstract_variables(model), model_name, config)
+    _check_shapes(variables, abstract_variables(build_named(model_name, config)), model_name, config)
     path.mkdir(parents=True)
     with ocp.StandardCheckpointer() as checkpointer:
         checkpointer.save(path / "variables", variables)
     if not paths.is_url(path):  # portable (and restores) without the marker's absolute path; an
         (path / "variables" / COMMIT_MARKER).unlink(missing_ok=True)  # object store's needs it
-    paths.write_text(path / METADATA, json.dumps(metadata, indent=2) + "\n")
+    write_metadata(path, metadata)
 
 
 def _check_shapes(variables, abstract, model_name, config):
@@ -90,8 +85,13 @@ def _check_shapes(variables, abstract, model_name, config):
                             f"({len(problems)} problems): " + "; ".join(problems[:5]))
 
 
-def _read_metadata(path):
-    """The checked JSON of model directory ``path`` -> (dict, the model it builds)."""
+def read_metadata(path):
+    """The :data:`METADATA` dict of model directory ``path``, its format checked.
+
+    Raises:
+      JaxtrackError: not a jaxtrack model directory (of this format and version).
+    """
+    path = paths.path(path)
     try:
         metadata = json.loads((path / METADATA).read_text())
     except FileNotFoundError:
@@ -101,53 +101,12 @@ def _read_metadata(path):
     if metadata.get("format") != FORMAT or metadata.get("version") != VERSION:
         raise JaxtrackError(f"{path / METADATA}: expected format {FORMAT!r} version {VERSION}, got "
                             f"{metadata.get('format')!r} version {metadata.get('version')!r}")
-    return metadata, build_named(metadata.get("model"), metadata.get("config") or {})
+    return metadata
 
 
-def _checked_hyper(hyper, model, where):
-    """``hyper`` if it is a hyperparameter set of ``model``'s family, else an error naming ``where``."""
-    from jaxtrack.track.hyper import select  # deferred: jaxtrack.track imports this module
-
-    if not isinstance(hyper, str):
-        raise JaxtrackError(f"{where}: the tracker's hyper must be a string such as 'otb,lost_score=0.3', not {hyper!r}")
-    try:
-        select(family_of(model).name, hyper)
-    except JaxtrackError as error:
-        raise JaxtrackError(f"{where}: tracker hyper {hyper!r}: {error}") from None
-    return hyper
-
-
-def stored_hyper(path):
-    """The tracker's hyperparameter set stored in model directory ``path`` (module docstring), or None.
-
-    Raises:
-      JaxtrackError: not a model directory, or a stored value that is not a set of the model's
-        family (naming the file).
-    """
-    path = paths.path(path)
-    metadata, model = _read_metadata(path)
-    tracker = metadata.get(TRACKER)
-    if tracker is None:
-        return None
-    if not isinstance(tracker, dict) or set(tracker) != {"hyper"}:
-        raise JaxtrackError(f"{path / METADATA}: {TRACKER!r} must be an object with the one key 'hyper', not {tracker!r}")
-    return _checked_hyper(tracker["hyper"], model, str(path / METADATA))
-
-
-def set_tracker(path, hyper):
-    """Store ``hyper`` (a set of the model's family with overrides, as ``--hyper`` takes it; None:
-    remove it) as the hyperparameter set model directory ``path`` tracks with by default.
-
-    Raises:
-      JaxtrackError: not a model directory, or ``hyper`` is not a set of the model's family.
-    """
-    path = paths.path(path)
-    metadata, model = _read_metadata(path)
-    if hyper is None:
-        metadata.pop(TRACKER, None)
-    else:
-        metadata[TRACKER] = {"hyper": _checked_hyper(hyper, model, str(path / METADATA))}
-    paths.write_text(path / METADATA, json.dumps(metadata, indent=2) + "\n")
+def write_metadata(path, metadata):
+    """Write the :data:`METADATA` dict of model directory ``path``."""
+    paths.write_text(paths.path(path) / METADATA, json.dumps(metadata, indent=2) + "\n")
 
 
 def load(path):
@@ -157,8 +116,9 @@ def load(path):
       JaxtrackError: not a jaxtrack model directory, unknown model, or variables that do not fit.
     """
     path = paths.path(path)
-    metadata, model = _read_metadata(path)
+    metadata = read_metadata(path)
     name = metadata.get("model")
+    model = build_named(name, metadata.get("config") or {})
     abstract = abstract_variables(model)
     try:
         with ocp.StandardCheckpointer() as checkpointer:
@@ -198,10 +158,10 @@ def load_checkpoint(workdir, step=None):
     return build(_model_config(config, workdir)), variables
 
 
-def export_checkpoint(workdir, out, step=None, *, hyper=None):
+def export_checkpoint(workdir, out, step=None):
     """Write checkpoint ``step`` (default: the latest) of training ``workdir`` as the new model
-    directory ``out`` (:func:`save`: the inference variables, the model config and the tracker's
-    hyperparameter set ``hyper`` if given) -> ``(model name, step)``.
+    directory ``out`` (:func:`save`: the inference variables and the model config) ->
+    ``(model name, step)``.
 
     Raises:
       JaxtrackError: as :func:`read_checkpoint` and :func:`save` (e.g. ``out`` exists).
@@ -212,7 +172,7 @@ def export_checkpoint(workdir, out, step=None, *, hyper=None):
     variables, config, step = _read_checkpoint(workdir, step)
     model_config = _model_config(config, workdir)
     name = model_config.pop("name")
-    save(out, name, model_config, variables, hyper=hyper)
+    save(out, name, model_config, variables)
     return name, step
 
 

@@ -4,6 +4,11 @@ a peer tracker such as ``csrt``.
 :data:`TRACKERS` holds the peers: trackers that need no model file, each registered as a
 zero-argument factory of fresh :class:`jaxtrack.track.Tracker` objects (one per sequence).
 :func:`tracker_factory` is the one way from a ``--model`` value to such a factory.
+
+A model directory may store the hyperparameter set it tracks with (``"tracker": {"hyper": SET}``
+in its JSON, :mod:`jaxtrack.models.model_files`): :func:`set_tracker` writes it, and
+:func:`tracker_factory` uses it when no ``--hyper`` is given. Precedence: ``--hyper``, then the
+stored set, then the benchmark's default set.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ import pathlib
 
 from jaxtrack import models, paths
 from jaxtrack.errors import JaxtrackError
-from jaxtrack.models.model_files import METADATA, stored_hyper
+from jaxtrack.models.model_files import METADATA, TRACKER, read_metadata, write_metadata
 from jaxtrack.registry import Registry
+from jaxtrack.track import hyper as hyper_sets
 from jaxtrack.track.csrt import CsrtTracker
 from jaxtrack.track.siamese_tracker import siamese_factory
 
@@ -62,7 +68,7 @@ def tracker_factory(model_ref, *, hyper=None, benchmark=None):
     """A zero-argument factory of fresh trackers for ``model_ref`` (a peer name in :data:`TRACKERS`
     or a path for :func:`load_model`); ``hyper`` names the hyperparameter set of a Siamese
     tracker and is an error for a peer. Without it a model directory's stored set applies
-    (:func:`jaxtrack.models.model_files.stored_hyper`), else the default set of ``benchmark``."""
+    (:func:`stored_hyper`), else the default set of ``benchmark``."""
     if model_ref in TRACKERS:
         if hyper is not None:
             raise JaxtrackError(f"--hyper applies to Siamese trackers, not to {model_ref}")
@@ -72,6 +78,51 @@ def tracker_factory(model_ref, *, hyper=None, benchmark=None):
         hyper = stored_hyper(path)
     model, variables = load_model(model_ref)
     return siamese_factory(model, variables, hyper=hyper, benchmark=benchmark)
+
+
+def _checked_hyper(hyper, metadata, where):
+    """``hyper`` if it is a set of the family of the model ``metadata`` describes, else an error
+    naming ``where``."""
+    family = models.family_of(models.build_named(metadata.get("model"), metadata.get("config") or {})).name
+    if not isinstance(hyper, str):
+        raise JaxtrackError(f"{where}: the tracker's hyper must be a string such as 'otb,lost_score=0.3', "
+                            f"not {hyper!r}")
+    try:
+        hyper_sets.select(family, hyper)
+    except JaxtrackError as error:
+        raise JaxtrackError(f"{where}: tracker hyper {hyper!r}: {error}") from None
+    return hyper
+
+
+def stored_hyper(path):
+    """The hyperparameter set stored in model directory ``path`` (module docstring), or None.
+
+    Raises:
+      JaxtrackError: not a model directory, or a stored value that is not a set of the model's
+        family (naming the file).
+    """
+    metadata, where = read_metadata(path), str(paths.path(path) / METADATA)
+    tracker = metadata.get(TRACKER)
+    if tracker is None:
+        return None
+    if not isinstance(tracker, dict) or set(tracker) != {"hyper"}:
+        raise JaxtrackError(f"{where}: {TRACKER!r} must be an object with the one key 'hyper', not {tracker!r}")
+    return _checked_hyper(tracker["hyper"], metadata, where)
+
+
+def set_tracker(path, hyper):
+    """Store ``hyper`` (a set of the model's family with overrides, as ``--hyper`` takes it; None:
+    remove it) as the hyperparameter set model directory ``path`` tracks with by default.
+
+    Raises:
+      JaxtrackError: not a model directory, or ``hyper`` is not a set of the model's family.
+    """
+    metadata = read_metadata(path)
+    if hyper is None:
+        metadata.pop(TRACKER, None)
+    else:
+        metadata[TRACKER] = {"hyper": _checked_hyper(hyper, metadata, str(paths.path(path) / METADATA))}
+    write_metadata(path, metadata)
 
 
 def tracker_name(model_ref, hyper_name=None):

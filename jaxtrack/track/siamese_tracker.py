@@ -176,7 +176,8 @@ def track(model, geometry, weights, state, frame):
     crop = by_mode(lambda lost_scale: search_crop(geometry, state, frame, lost_scale)[0])
     outputs = model.apply(weights.variables, state.template, crop[None], method="apply_search")
     outputs = jax.tree.map(lambda x: x[0], outputs)
-    return by_mode(lambda lost_scale: locate(geometry, hyper, state, outputs, search_window(geometry, state, lost_scale),
+    return by_mode(lambda lost_scale: locate(geometry, hyper, state, outputs,
+                                             search_window(geometry, state, lost_scale),
                                              lost_mode=lost_scale is not None))
 
 
