@@ -45,10 +45,11 @@ def claim(out_dir, record, *, force=False):
                                 "replace them, or write to another folder")
         shutil.rmtree(out_dir)
     elif os.path.isdir(out_dir) and os.listdir(out_dir):
-        print(f"note: {out_dir} has results without a record of their producer; they are kept as this "
-              "tracker's (pass --force to replace them)", file=sys.stderr)
         if force:
             shutil.rmtree(out_dir)
+        else:
+            print(f"note: {out_dir} has results without a record of their producer; they are kept as this "
+                  "tracker's (pass --force to replace them)", file=sys.stderr)
     atomic_write(path, json.dumps(record, indent=1) + "\n")
 
 
