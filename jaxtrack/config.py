@@ -79,10 +79,15 @@ def apply_override(config, override):
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError):
         value = text
-    *parents, leaf = [int(name) if name.isdigit() else name for name in key.split(".")]
+    names = [int(name) if name.isdigit() else name for name in key.split(".")]
+    *parents, leaf = names
     node = config
-    for name in parents:
+    for depth, name in enumerate(parents):
         node = _child(node, name, override)
+        if not isinstance(node, (list, tuple)) and not hasattr(node, "keys"):
+            field = ".".join(map(str, names[:depth + 1]))
+            hint = "" if node is not None else f"; set it whole: --set \"{field}={{'key': value, ...}}\""
+            raise JaxtrackError(f"--set {override!r}: {field} is {node!r}, not a group of fields{hint}")
     _child(node, leaf, override)
     try:
         node[leaf] = value

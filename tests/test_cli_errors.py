@@ -57,6 +57,7 @@ CASES = [  # command line with {p} for the fixture folder -> text the message mu
     ("train --config " + CONFIG + " --workdir {p}/w --set data.batch_size=-4", "positive integer, not -4"),
     ("train --config " + CONFIG + " --workdir {p}/w --set model.name=siamrpn_small", "assigns over points"),
     ("train --config " + CONFIG + " --workdir {p}/w --set nope=1", "no field"),
+    ("train --config " + CONFIG + " --workdir {p}/w --set pretrained.path=r.pth", "pretrained is None, not a group"),
     ("train --config " + CONFIG + " --workdir {p}/w --resume-step x", "invalid int value"),
     ("export --workdir {p}/results --out {p}/a_file", "is a file, not a directory"),
     ("export --workdir {p}/missing --out {p}/exported", "missing"),

@@ -136,6 +136,20 @@ def test_run_benchmark_keeps_skipping_with_an_unchanged_record(tmp_path):
     assert other.calls == 1
 
 
+def test_results_without_a_record_are_adopted_with_a_note(tmp_path, capsys):
+    from jaxtrack.eval.provenance import claim
+
+    out = tmp_path / "tr"
+    out.mkdir()
+    (out / "seq.txt").write_text("1,1,5,5\n")
+    claim(out, {"tracker": "a"})
+    assert "has results without a record of their producer; they are kept" in capsys.readouterr().err
+    assert sorted(os.listdir(out)) == ["producer.json", "seq.txt"]
+    os.remove(out / "producer.json")
+    claim(out, {"tracker": "a"}, force=True)  # replaced, without a note that they are kept
+    assert capsys.readouterr().err == "" and os.listdir(out) == ["producer.json"]
+
+
 # 3. initial boxes ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("model", ["default", "csrt"])
@@ -186,6 +200,14 @@ def test_resume_step_sets_later_checkpoints_aside(tmp_path, capsys):
     aside = [json.loads(line)["step"] for line in (tmp_path / "checkpoints-after-4" / "metrics.jsonl").read_text().splitlines()]
     assert aside == [6, 8]
     assert sorted(os.listdir(tmp_path / "checkpoints")) == ["4", "6", "8"]
+    for path in (tmp_path / "checkpoints" / "4" / "state").rglob("*"):
+        if path.parent.name == "d":
+            path.write_bytes(b"garbage")
+    with pytest.raises(JaxtrackError, match="step 4 .* is corrupt"):  # found before anything is moved
+        train(config, tmp_path, resume_step=4, progress=False)
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == ["4", "6", "8"]
+    assert not (tmp_path / "checkpoints-after-4.2").exists()
+    assert [json.loads(line)["step"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()] == steps
 
 
 # 5. result files of other toolkits -------------------------------------------------------------

@@ -45,11 +45,13 @@ def claim(out_dir, record, *, force=False):
                                 "replace them, or write to another folder")
         folder.rmtree()
     elif folder.is_dir() and any(folder.iterdir()):
-        print(f"note: {out_dir} has results without a record of their producer; they are kept as this "
-              "tracker's (pass --force to replace them)", file=sys.stderr)
         if force:
             folder.rmtree()
-    paths.write_text(path, json.dumps(record, indent=1) + "\n")
+        else:
+            print(f"note: {out_dir} has results without a record of their producer; they are kept as this "
+                  "tracker's (pass --force to replace them)", file=sys.stderr)
+    paths.write_text(path, json.dumps(record, indent=1) + "
+")
 
 
 def _saved(path):

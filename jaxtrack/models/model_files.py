@@ -26,6 +26,8 @@ Layout of a training workdir (written by :class:`jaxtrack.train.checkpoint.Check
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 
 import jax
@@ -33,7 +35,7 @@ import orbax.checkpoint as ocp
 
 from jaxtrack import paths
 from jaxtrack.config import plain_dict
-from jaxtrack.errors import JaxtrackError
+from jaxtrack.errors import JaxtrackError, brief
 from jaxtrack.models.catalog import abstract_variables, build, build_named
 
 METADATA = "jaxtrack_model.json"
@@ -121,12 +123,44 @@ def load(path):
     model = build_named(name, metadata.get("config") or {})
     abstract = abstract_variables(model)
     try:
-        with ocp.StandardCheckpointer() as checkpointer:
+        with settled_reads(), ocp.StandardCheckpointer() as checkpointer:
             variables = checkpointer.restore(path / "variables", abstract)
     except (ValueError, KeyError, FileNotFoundError) as error:
         raise JaxtrackError(f"{path / 'variables'}: does not hold the variables of {name!r} "
-                            f"with config {metadata.get('config')}: {error}") from None
+                            f"with config {metadata.get('config')}: {brief(error)}") from None
     return model, variables
+
+
+class _SettlingLoop(asyncio.SelectorEventLoop):
+    """An event loop that, when closed, first lets its unfinished tasks end (at most a minute)."""
+
+    def close(self):
+        if not self.is_running() and not self.is_closed():
+            unfinished = asyncio.all_tasks(self)
+            if unfinished:
+                done, _ = self.run_until_complete(asyncio.wait(unfinished, timeout=60))
+                for task in done:  # their errors are the one already raised: retrieved, not logged
+                    if not task.cancelled():
+                        task.exception()
+        super().close()
+
+
+class _SettlingPolicy(asyncio.DefaultEventLoopPolicy):
+    _loop_factory = _SettlingLoop
+
+
+@contextlib.contextmanager
+def settled_reads():
+    """Orbax restores on a new event loop and closes it as soon as one array fails to read, while
+    the reads of the other arrays are still in flight; their completions then hit the closed loop
+    and print "RuntimeError: Event loop is closed" tracebacks after the one-line error. Inside
+    this block a closed loop first lets its reads end."""
+    previous = asyncio.get_event_loop_policy()
+    asyncio.set_event_loop_policy(_SettlingPolicy())
+    try:
+        yield
+    finally:
+        asyncio.set_event_loop_policy(previous)
 
 
 def is_workdir(path):
@@ -182,12 +216,13 @@ def _read_checkpoint(workdir, step):
         step = existing_step(sorted(manager.all_steps()), step, manager.directory)
         fallback = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
         try:
-            restored = manager.restore(step, args=ocp.args.Composite(
-                state=ocp.args.StandardRestore(fallback_sharding=fallback),
-                config=ocp.args.JsonRestore()))
+            with settled_reads():
+                restored = manager.restore(step, args=ocp.args.Composite(
+                    state=ocp.args.StandardRestore(fallback_sharding=fallback),
+                    config=ocp.args.JsonRestore()))
         except Exception as error:  # orbax raises many types for unreadable files
             raise JaxtrackError(f"checkpoint step {step} in {manager.directory} cannot be read "
-                                f"({type(error).__name__}: {str(error)[:300]})") from error
+                                f"({brief(error)})") from error
     state = restored.state
     variables = {"params": state["params"]}
     if state.get("batch_stats"):

@@ -16,8 +16,8 @@ import itertools
 import orbax.checkpoint as ocp
 
 from jaxtrack import paths
-from jaxtrack.errors import JaxtrackError
-from jaxtrack.models.model_files import CHECKPOINT_ITEMS, CHECKPOINTS, existing_step
+from jaxtrack.errors import JaxtrackError, brief
+from jaxtrack.models.model_files import CHECKPOINT_ITEMS, CHECKPOINTS, existing_step, settled_reads
 
 
 class Checkpointer:
@@ -77,10 +77,11 @@ class Checkpointer:
         """The resolved config saved with ``step`` (default: the latest), without the state."""
         step = self._existing_step(step)
         try:
-            return self._manager.restore(step, args=ocp.args.Composite(config=ocp.args.JsonRestore())).config
+            with settled_reads():
+                return self._manager.restore(step, args=ocp.args.Composite(config=ocp.args.JsonRestore())).config
         except Exception as error:
             raise JaxtrackError(f"checkpoint step {step} in {self.directory} has no readable config "
-                                f"({type(error).__name__}: {str(error)[:300]})") from error
+                                f"({brief(error)})") from error
 
     def _existing_step(self, step):
         """``step``, or the latest complete one if None; an error naming the steps there if missing."""
@@ -98,15 +99,16 @@ class Checkpointer:
         """
         step = self._existing_step(step)
         try:
-            restored = self._manager.restore(step, args=ocp.args.Composite(
-                state=ocp.args.StandardRestore(abstract_state),
-                data=ocp.args.JsonRestore(),
-                config=ocp.args.JsonRestore()))
+            with settled_reads():
+                restored = self._manager.restore(step, args=ocp.args.Composite(
+                    state=ocp.args.StandardRestore(abstract_state),
+                    data=ocp.args.JsonRestore(),
+                    config=ocp.args.JsonRestore()))
         except Exception as error:  # orbax raises many types for unreadable or mismatching files
             others = [s for s in self.steps() if s != step]
             raise JaxtrackError(
                 f"checkpoint step {step} in {self.directory} is corrupt or does not match this "
-                f"model/optimiser ({type(error).__name__}: {str(error)[:300]}); other steps: "
+                f"model/optimiser ({brief(error)}); other steps: "
                 f"{others or 'none'} (resume one with --resume-step, or delete step {step})") from error
         return restored.state, restored.data, restored.config
 

@@ -75,8 +75,6 @@ def train(config, workdir, *, resume_step=None, progress=True, stop_after=None):
             if saved_model != config.get("model"):
                 raise JaxtrackError(f"{workdir} holds a run of model {saved_model}, not {config.get('model')}; "
                                     "use another workdir")
-        if resume_step is not None:
-            set_aside_later(checkpointer, workdir, resume_step, lead)
         step_fn = recipe.jitted_step(mesh)
 
         sampler = PairSampler(open_sources(data, workdir), seed=config["seed"], neg=data.get("neg", 0.2),
@@ -86,6 +84,8 @@ def train(config, workdir, *, resume_step=None, progress=True, stop_after=None):
         if resuming:
             state, data_state, _ = checkpointer.restore(recipe.abstract_state(mesh), resume_step)
             iterator.set_state(data_state)
+            if resume_step is not None:  # once step resume_step is read: a corrupt one moves nothing
+                set_aside_later(checkpointer, workdir, resume_step, lead)
             if lead:
                 print(f"train: resuming from step {int(state['step'])}", flush=True)
         else:
