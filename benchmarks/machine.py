@@ -1,7 +1,9 @@
 """Is the machine quiet enough for a speed figure? Every benchmark prints :func:`report` first.
 
 A figure measured while other jobs load the machine is not evidence for a speed claim: README and
-docs figures come from runs whose header says ``idle``, and carry that header's date.
+docs figures come from runs whose header says ``idle``, and carry that header's date. The load
+average at the end of a run counts the benchmark itself; :class:`OtherProcesses` measures what
+the rest of the machine used meanwhile (Linux ``/proc/stat``), which is what a verdict needs.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import time
 
 
 def machine_state():
@@ -28,3 +31,35 @@ def report():
     print(f"{state['date']}  {platform.machine()} {platform.system()}, {state['cores']} cores, "
           f"load average {load}: {verdict}", flush=True)
     return state
+
+
+class OtherProcesses:
+    """CPU used by processes other than this one (and its children) since construction: the
+    machine's busy time from ``/proc/stat`` minus this process's CPU time.
+
+    ``share()`` -> float, the others' busy CPU-seconds per core-second of wall time (0: nothing
+    else ran; 1: every core busy with other work), or None where ``/proc/stat`` is absent.
+    """
+
+    def __init__(self):
+        self._start = self._sample()
+
+    @staticmethod
+    def _sample():
+        try:
+            with open("/proc/stat") as f:
+                fields = [int(v) for v in f.readline().split()[1:]]
+        except OSError:
+            return None
+        ticks = os.sysconf("SC_CLK_TCK")
+        busy = (sum(fields) - fields[3] - fields[4]) / ticks  # all but idle and iowait
+        own = os.times()
+        return busy, own.user + own.system + own.children_user + own.children_system, time.monotonic()
+
+    def share(self):
+        end = self._sample()
+        if end is None or self._start is None:
+            return None
+        (busy0, own0, t0), (busy1, own1, t1) = self._start, end
+        cores = os.cpu_count() or 1
+        return max(0.0, (busy1 - busy0) - (own1 - own0)) / max(t1 - t0, 1e-9) / cores
