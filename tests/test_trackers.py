@@ -136,6 +136,21 @@ def _cxcywh(box):
 
 
 @pytest.mark.parametrize("seed", range(6))
+def _pysot_inputs(geometry, logits, deltas, size):
+    """jaxtrack's anchor outputs in pysot's order and terms -> (score, predicted cxcywh boxes
+    relative to the crop centre, cosine window, scale_z) as pysot's tracker computes them."""
+    perm = (np.arange(625)[None, :] * 5 + np.arange(5)[:, None]).ravel()  # pysot index -> jaxtrack
+    anchors = geometry.samples[perm]
+    acx, acy = (anchors[:, 0] + anchors[:, 2]) / 2 - 127.5, (anchors[:, 1] + anchors[:, 3]) / 2 - 127.5
+    aw, ah = anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]
+    d = deltas[perm].astype(np.float64)
+    pred = np.stack([d[:, 0] * aw + acx, d[:, 1] * ah + acy, np.exp(d[:, 2]) * aw, np.exp(d[:, 3]) * ah])
+    prob = np.exp(logits[perm, 1]) / np.exp(logits[perm]).sum(1)
+    window = np.tile(np.outer(np.hanning(25), np.hanning(25)).ravel(), 5)
+    scale_z = 127 / np.sqrt(np.prod(size + 0.5 * size.sum()))
+    return prob, pred, window, scale_z
+
+
 def test_rpn_postprocess_matches_pysot(seed):
     rng = np.random.default_rng(seed)
     geometry = siamese.TrackerGeometry("siamrpn", 25)
@@ -146,15 +161,7 @@ def test_rpn_postprocess_matches_pysot(seed):
     deltas = rng.normal(0, 0.3, (3125, 4)).astype(np.float32)
     box, score, state = _locate(geometry, hp, _state(center, size), {"cls": logits, "loc": deltas})
 
-    perm = (np.arange(625)[None, :] * 5 + np.arange(5)[:, None]).ravel()  # pysot index -> jaxtrack
-    anchors = geometry.samples[perm]
-    acx, acy = (anchors[:, 0] + anchors[:, 2]) / 2 - 127.5, (anchors[:, 1] + anchors[:, 3]) / 2 - 127.5
-    aw, ah = anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]
-    d = deltas[perm].astype(np.float64)
-    pred = np.stack([d[:, 0] * aw + acx, d[:, 1] * ah + acy, np.exp(d[:, 2]) * aw, np.exp(d[:, 3]) * ah])
-    prob = np.exp(logits[perm, 1]) / np.exp(logits[perm]).sum(1)
-    window = np.tile(np.outer(np.hanning(25), np.hanning(25)).ravel(), 5)
-    scale_z = 127 / np.sqrt(np.prod(size + 0.5 * size.sum()))
+    prob, pred, window, scale_z = _pysot_inputs(geometry, logits, deltas, size)
     expected, expected_score = pysot_track(prob, pred, window, center, size, scale_z,
                                            (hp.penalty_k, hp.window_influence, hp.lr), (FRAME_H, FRAME_W))
     np.testing.assert_allclose(_cxcywh(box), expected, rtol=1e-5, atol=2e-3)
@@ -262,15 +269,7 @@ def test_lost_mode_post_processing_matches_pysot_longterm(seed):
     box, score, new = siamese.locate(geometry, hp.as_arrays(), state, {"cls": logits, "loc": deltas}, window,
                                      lost_mode=True)
 
-    perm = (np.arange(625)[None, :] * 5 + np.arange(5)[:, None]).ravel()  # pysot index -> jaxtrack
-    anchors = geometry.samples[perm]
-    acx, acy = (anchors[:, 0] + anchors[:, 2]) / 2 - 127.5, (anchors[:, 1] + anchors[:, 3]) / 2 - 127.5
-    aw, ah = anchors[:, 2] - anchors[:, 0], anchors[:, 3] - anchors[:, 1]
-    d = deltas[perm].astype(np.float64)
-    pred = np.stack([d[:, 0] * aw + acx, d[:, 1] * ah + acy, np.exp(d[:, 2]) * aw, np.exp(d[:, 3]) * ah])
-    prob = np.exp(logits[perm, 1]) / np.exp(logits[perm]).sum(1)
-    window = np.tile(np.outer(np.hanning(25), np.hanning(25)).ravel(), 5)
-    scale_z = 127 / np.sqrt(np.prod(size + 0.5 * size.sum()))
+    prob, pred, window, scale_z = _pysot_inputs(geometry, logits, deltas, size)
     expected, expected_score, expected_lost = pysot_lt_track(
         prob, pred, window, center, size, scale_z, (hp.penalty_k, hp.window_influence, hp.lr), (FRAME_H, FRAME_W),
         lost, hp.lost_score, hp.found_score)

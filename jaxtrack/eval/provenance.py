@@ -50,8 +50,7 @@ def claim(out_dir, record, *, force=False):
         else:
             print(f"note: {out_dir} has results without a record of their producer; they are kept as this "
                   "tracker's (pass --force to replace them)", file=sys.stderr)
-    paths.write_text(path, json.dumps(record, indent=1) + "
-")
+    paths.write_text(path, json.dumps(record, indent=1) + "\n")
 
 
 def _saved(path):
