@@ -8,7 +8,7 @@ import pytest
 from jaxtrack import cli
 from jaxtrack.cli.demo import training_steps
 from jaxtrack.track.identity import tree_digest
-from jaxtrack.track.loading import load_model
+from jaxtrack.track.loading import DEFAULT_MODEL, load_model, stored_hyper
 
 
 @pytest.mark.slow
@@ -32,7 +32,7 @@ def test_demo_smoke_writes_a_complete_report(tmp_path, shared_data, capsys):
     # they are another model's (as after a change of the shipped weights)
     metrics = tmp_path / "demo" / "runs" / "dla" / "metrics.jsonl"
     before = metrics.read_text()
-    default_results = tmp_path / "demo" / "eval" / "got10k" / "default-got10k"
+    default_results = tmp_path / "demo" / "eval" / "got10k" / f"default-{stored_hyper(DEFAULT_MODEL)}"
     record_path = default_results / "producer.json"
     record = json.loads(record_path.read_text())
     assert record["model"] == tree_digest(load_model("default")[1])

@@ -162,7 +162,8 @@ def test_default_tracker_choices_follow_validation(tmp_path, monkeypatch):
     choices = {"a": {"chosen": "otb", "validation_ao": {"otb": 0.5, "got10k": 0.7}},
                "b": {"chosen": "got10k", "validation_ao": {"otb": 0.9, "got10k": 0.6}}}
     (tmp_path / "choices.json").write_text(json.dumps(choices))
-    assert default_tracker.protocol_rule(tmp_path / "choices.json") == ("a", "otb", 0.5)
+    # each rule counts with the setting validation chose for it (a's unchosen 0.7 does not count)
+    assert default_tracker.protocol_rule(tmp_path / "choices.json") == ("b", "got10k", 0.6)
     from jaxtrack.track import hyper
     base = hyper.SETS["siamcar"]["otb"]
     label, values = default_tracker.setting("otb", base, penalty_k=0.1, window_influence=base.window_influence)

@@ -135,7 +135,6 @@ def _cxcywh(box):
     return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2, box[2] - box[0], box[3] - box[1]])
 
 
-@pytest.mark.parametrize("seed", range(6))
 def _pysot_inputs(geometry, logits, deltas, size):
     """jaxtrack's anchor outputs in pysot's order and terms -> (score, predicted cxcywh boxes
     relative to the crop centre, cosine window, scale_z) as pysot's tracker computes them."""
@@ -151,6 +150,7 @@ def _pysot_inputs(geometry, logits, deltas, size):
     return prob, pred, window, scale_z
 
 
+@pytest.mark.parametrize("seed", range(6))
 def test_rpn_postprocess_matches_pysot(seed):
     rng = np.random.default_rng(seed)
     geometry = siamese.TrackerGeometry("siamrpn", 25)
