@@ -8,10 +8,15 @@ the rest of the machine used meanwhile (Linux ``/proc/stat``), which is what a v
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import os
 import platform
 import time
+
+
+OTHERS_QUIET = 0.1
+"""Largest share of the CPU other processes may use during a run for an ``idle`` verdict."""
 
 
 def machine_state():
@@ -23,14 +28,34 @@ def machine_state():
             "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds")}
 
 
-def report():
-    """Print one line (date, machine, load, cores, idle or NOT IDLE) and return :func:`machine_state`."""
+def report(verdict_at_exit=True):
+    """Print one line (date, machine, cores, load averages) and return :func:`machine_state`.
+
+    The 1-minute load average lags: it still counts a run that ended a minute ago. So the
+    verdict comes at exit (``verdict_at_exit``): the share of the CPU other processes used
+    during the run (:class:`OtherProcesses`), ``idle`` below :data:`OTHERS_QUIET`, else
+    ``NOT IDLE: do not report these figures``.
+    """
     state = machine_state()
     load = " ".join(f"{value:.2f}" for value in state["load"])
-    verdict = "idle" if state["idle"] else "NOT IDLE: do not report these figures"
     print(f"{state['date']}  {platform.machine()} {platform.system()}, {state['cores']} cores, "
-          f"load average {load}: {verdict}", flush=True)
+          f"load average {load} (the idle verdict is printed at the end)", flush=True)
+    if verdict_at_exit:
+        atexit.register(_print_verdict, OtherProcesses())
     return state
+
+
+def verdict(share):
+    """The idle verdict for the others' CPU ``share`` (None: unknown)."""
+    if share is None:
+        return "other processes' CPU use unknown (no /proc/stat): NOT IDLE: do not report these figures"
+    quiet = "idle" if share < OTHERS_QUIET else "NOT IDLE: do not report these figures"
+    return f"other processes used {share:.1%} of the CPU during the run: {quiet}"
+
+
+def _print_verdict(others):
+    print(f"{datetime.datetime.now().astimezone().isoformat(timespec='seconds')}  {verdict(others.share())}",
+          flush=True)
 
 
 class OtherProcesses:

@@ -25,6 +25,7 @@ import numpy as np
 
 from benchmarks import machine
 from benchmarks.assign import time_call
+from jaxtrack import compiler
 from jaxtrack.config import plain_dict
 from jaxtrack.models import heads, layers
 from jaxtrack.train.recipe import Recipe
@@ -65,7 +66,7 @@ def main(argv=None):
     recipe = Recipe.from_config(config)
     state = recipe.initial_state(mesh)
     variables = {"params": state["params"], "batch_stats": state["batch_stats"]}
-    embed = jax.jit(lambda v, x: recipe.model.apply(v, x.astype(jnp.float32), method="backbone_maps"))
+    embed = compiler.jit(lambda v, x: recipe.model.apply(v, x.astype(jnp.float32), method="backbone_maps"))
     maps = {"template_maps": embed(variables, crops["template"]), "search_maps": embed(variables, crops["search"]),
             "box": crops["box"], "negative": crops["negative"]}
     crop_batch = global_batch(crops, mesh)

@@ -147,12 +147,8 @@ def video_fps(sizes, frames, rounds):
                        "reached": median[TARGET_SIZE, "default"] >= TARGET_FPS if TARGET_SIZE in sizes else None}}
 
 
-OTHERS_QUIET = 0.1
-"""Largest share of the CPU other processes may use during the run for an ``idle`` verdict."""
-
-
 def main_video(args):
-    start_state = machine.report()
+    start_state = machine.report(verdict_at_exit=False)
     others = machine.OtherProcesses()
     print(f"JAX {jax.__version__} on {jax.devices()[0].platform}, OpenCV {cv2.__version__}; synthetic videos of "
           f"{args.frames} JPEG frames, decoding + update timed (init excluded), median over {args.rounds} "
@@ -165,13 +161,11 @@ def main_video(args):
     for size, ratio in result["ratio_default_csrt"].items():
         print(f"{size}: default / CSRT = {ratio:.2f}x")
     end_state = {**machine.machine_state(), "others_share": others.share()}
-    quiet = end_state["others_share"] is not None and end_state["others_share"] < OTHERS_QUIET
-    print(f"{end_state['date']}  other processes used {end_state['others_share']:.1%} of the CPU during the run"
-          if end_state["others_share"] is not None else "other processes' CPU use unknown (no /proc/stat)",
-          "" if quiet else ": NOT IDLE: do not report these figures")
+    quiet = end_state["others_share"] is not None and end_state["others_share"] < machine.OTHERS_QUIET
+    print(f"{end_state['date']}  {machine.verdict(end_state['others_share'])}")
     target, reached = result["target"], result["target"]["reached"]
     if reached is not None:
-        idle = "" if start_state["idle"] and quiet else " (machine NOT IDLE: not evidence)"
+        idle = "" if quiet else " (machine NOT IDLE: not evidence)"
         print(f"verdict: the default {'reaches' if reached else 'does NOT reach'} {target['fps']:.0f} FPS at "
               f"{target['size']}{idle}")
     if args.json:

@@ -26,9 +26,7 @@ whole step; backward and optimiser are differences of those medians.
 from __future__ import annotations
 
 import argparse
-import os
 import pathlib
-import sys
 import time
 
 import jax
@@ -36,7 +34,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from benchmarks import machine
+from benchmarks import machine, peers
+from jaxtrack import compiler
 from jaxtrack.config import load_config, plain_dict
 from jaxtrack.train.recipe import Recipe
 from jaxtrack.train.step import global_batch, init_state, make_train_step
@@ -63,12 +62,12 @@ def jax_parts(recipe, state, pairs, index):
     train_backbone = index >= recipe.backbone_start
     variables = {"params": state["params"], "batch_stats": state["batch_stats"]}
     boxes = jnp.zeros((len(pairs["box"]), len(recipe.samples), 4))  # no predictions: fixed rules ignore them
-    labels = jax.jit(lambda b, k: recipe.labeler(b["box"], b["negative"], k, boxes, 0))
-    forward = jax.jit(lambda v, b: recipe.objective(recipe.model.apply(
+    labels = compiler.jit(lambda b, k: recipe.labeler(b["box"], b["negative"], k, boxes, 0))
+    forward = compiler.jit(lambda v, b: recipe.objective(recipe.model.apply(
         v, b["template"].astype(jnp.float32), b["search"].astype(jnp.float32), train=True,
         mutable=["batch_stats"])[0], recipe.labeler(b["box"], b["negative"], jax.random.key(0), boxes, 0))["total"])
-    no_update = jax.jit(make_train_step(recipe.model, recipe.labeler, recipe.objective, optax.set_to_zero(),
-                                        recipe.samples, groups=recipe.groups, train_backbone=train_backbone))
+    no_update = compiler.jit(make_train_step(recipe.model, recipe.labeler, recipe.objective, optax.set_to_zero(),
+                                             recipe.samples, groups=recipe.groups, train_backbone=train_backbone))
     full, key = recipe.jitted_step(mesh), jax.random.key(0)
     holders = {"noop": {**state, "opt_state": optax.set_to_zero().init(state["params"])},
                "full": jax.tree.map(jnp.copy, state)}
@@ -160,23 +159,6 @@ def sgd(groups, momentum=0.9, weight_decay=1e-4):
     return torch.optim.SGD(groups, lr=0.005, momentum=momentum, weight_decay=weight_decay)
 
 
-def pysot_network(reference):
-    """pysot's ModelBuilder with ``reference``'s weights, or None without ``PYSOT_PATH``."""
-    path = os.environ.get("PYSOT_PATH")
-    if not path:
-        print("  PYSOT_PATH not set: the PyTorch side is reference.torch_models.SiamRPN (a restatement)")
-        return None
-    sys.path.insert(0, path)
-    from pysot.core.config import cfg
-    from pysot.models.model_builder import ModelBuilder
-
-    cfg.merge_from_file(str(pathlib.Path(path) / "experiments" / "siamrpn_r50_l234_dwxcorr" / "config.yaml"))
-    network = ModelBuilder()
-    network.load_state_dict(reference.state_dict())
-    print(f"  PyTorch side: pysot's ModelBuilder from {path}")
-    return network
-
-
 def r50_cases(batch_size):
     import torch
 
@@ -193,7 +175,7 @@ def r50_cases(batch_size):
     state = init_state(recipe.model, recipe.optimizer, jax.random.key(0), variables=variables)
     pairs = random_pairs(batch_size)
 
-    network = pysot_network(reference) or reference
+    network = peers.pysot_network(reference) or reference
     network.train()
     backbone = network.backbone
     for name, parameter in backbone.named_parameters():

@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxtrack import boxes as bx
+from jaxtrack import compiler
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.models import FAMILIES, abstract_outputs, family_of
 from jaxtrack.track import hyper as hyper_sets
@@ -181,11 +182,11 @@ def track(model, geometry, weights, state, frame):
                                              lost_mode=lost_scale is not None))
 
 
-def jit_tracker(model, geometry):
+def jit_tracker(model, geometry, compiler_options=None):
     """``(init, track)`` jitted for ``model`` and ``geometry``: ``init(weights, frame, box)`` and
-    ``track(weights, state, frame)``."""
-    return (jax.jit(functools.partial(init, model, geometry)),
-            jax.jit(functools.partial(track, model, geometry)))
+    ``track(weights, state, frame)``. ``compiler_options``: see :func:`jaxtrack.compiler.jit`."""
+    return (compiler.jit(functools.partial(init, model, geometry), compiler_options=compiler_options),
+            compiler.jit(functools.partial(track, model, geometry), compiler_options=compiler_options))
 
 
 class SiameseTracker:
@@ -225,7 +226,7 @@ class SiameseTrackerFactory:
         return siamese_record(self.geometry.family, self.name, self.weights.hyper, self.weights.variables)
 
 
-def siamese_factory(model, variables, *, hyper=None, benchmark=None):
+def siamese_factory(model, variables, *, hyper=None, benchmark=None, search_size=None):
     """A :class:`SiameseTrackerFactory` for a model of any family.
 
     Args:
@@ -233,10 +234,12 @@ def siamese_factory(model, variables, *, hyper=None, benchmark=None):
       hyper: name of a hyperparameter set of the model's family (:data:`jaxtrack.track.hyper.SETS`),
         optionally with overrides (``"got10k,quality_exponent=0.5"``, :func:`jaxtrack.track.hyper.select`);
         None: the default set of ``benchmark``.
+      search_size: search-crop side in pixels; None: the set's (:func:`jaxtrack.track.hyper.search_size`).
     """
     family = family_of(model)
     name, values = hyper_sets.select(family.name, hyper, benchmark)
-    search_size = hyper_sets.search_size(family.name, name)
+    if search_size is None:
+        search_size = hyper_sets.search_size(family.name, name)
     side = family.score_size(abstract_outputs(model, variables, search_size)["cls"].shape[1])
     geometry = TrackerGeometry(family.name, side, search_size, min_size=pp.MIN_SIZES[family.name])
     weights = TrackerWeights(jax.device_put(variables), values.as_arrays())  # uploaded once

@@ -27,6 +27,7 @@ import numpy as np
 from flax import traverse_util
 from tqdm.auto import tqdm
 
+from jaxtrack import compiler
 from jaxtrack.errors import JaxtrackError
 from jaxtrack.files import atomic_write
 
@@ -62,7 +63,7 @@ def build_pool(path, model, variables, sampler, size, *, seed=0, chunk=16, threa
     """
     path = pathlib.Path(path)
     meta_path = path / META
-    embed = jax.jit(lambda v, crops: model.apply(v, crops, method="backbone_maps"))
+    embed = compiler.jit(lambda v, crops: model.apply(v, crops, method="backbone_maps"))
     if meta_path.exists():
         meta = json.loads(meta_path.read_text())
         if (meta["size"], meta["seed"]) != (size, seed):

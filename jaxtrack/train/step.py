@@ -14,6 +14,7 @@ import numpy as np
 import optax
 from jax.sharding import NamedSharding, PartitionSpec
 
+from jaxtrack import compiler
 from jaxtrack.assign import NEGATIVE, POSITIVE, decode
 from jaxtrack.models import compute_in, family_of, init_variables
 from jaxtrack.train.optim import BACKBONE, FROZEN
@@ -110,8 +111,8 @@ def replicated(mesh):
 
 def jit_train_step(step, mesh):
     """``step`` jitted for the mesh: batch sharded on ``"data"``, state replicated and donated."""
-    return jax.jit(step, in_shardings=(replicated(mesh), data_sharding(mesh)),
-                   out_shardings=(replicated(mesh), replicated(mesh)), donate_argnums=(0,))
+    return compiler.jit(step, in_shardings=(replicated(mesh), data_sharding(mesh)),
+                        out_shardings=(replicated(mesh), replicated(mesh)), donate_argnums=(0,))
 
 
 def global_batch(local_batch, mesh):
