@@ -241,11 +241,14 @@ class Protocol:
         return grid
 
     def factory(self, model_dir, hyper, label):
+        """A tracker factory of ``model_dir`` tracking with ``hyper`` (its search size from
+        ``label``'s ``search_size`` override, else 255), named ``label``."""
         model, variables = models.load(model_dir)
-        key = model.family, repr(model)
+        search_size = hyper_sets.search_size(family_of(model).name, label)
+        key = model.family, repr(model), search_size
         with self._lock:
-            if key not in self._factories:  # one compiled tracker per architecture
-                self._factories[key] = siamese_factory(model, variables)
+            if key not in self._factories:  # one compiled tracker per architecture and crop size
+                self._factories[key] = siamese_factory(model, variables, search_size=search_size)
         shared = self._factories[key]
         weights = TrackerWeights(jax.device_put(variables), hyper.as_arrays())
         return dataclasses.replace(shared, weights=weights, name=label)

@@ -14,13 +14,15 @@ Stages (each a unit on disk: a rerun skips what is finished):
    with the best validation AO (the protocol's chosen hyperparameter set) is kept.
 4. Tracker hyperparameters: a grid around that set on validation (:data:`PENALTY_K` x
    :data:`WINDOW_INFLUENCE`, then :data:`LR` at the best), the best mean AO kept.
-5. Lost-target mode (:class:`jaxtrack.track.hyper.Hyper` ``lost_*``): off or one of
+5. Search region: the search crop's side, :data:`SEARCH_SIZES` (a larger crop sees farther,
+   at a cost in speed), at the grid's best setting, by validation AO.
+6. Lost-target mode (:class:`jaxtrack.track.hyper.Hyper` ``lost_*``): off or one of
    :data:`LOST_SCORES` (search window :data:`LOST_SEARCH_SCALE` times wider while lost), chosen on
    the validation videos together with as many validation videos whose target leaves the frame
    for a while (seed 5, ``out_of_view=1``), by mean AO over both.
-6. Export: the chosen model, with its chosen tracker settings stored in the model directory, to
+7. Export: the chosen model, with its chosen tracker settings stored in the model directory, to
    ``--export`` (what ``jaxtrack/weights/cpu_default`` ships).
-7. Report (no choice): AO on held-out synthetic test videos (seed 3) and on held-out out-of-view
+8. Report (no choice): AO on held-out synthetic test videos (seed 3) and on held-out out-of-view
    videos (seed 6), the default beside the same model without lost mode and CSRT.
 
 Command (resumable; it reproduces the shipped ``jaxtrack/weights/cpu_default``):
@@ -85,6 +87,8 @@ def setting(base_label, base, **values):
 
 PENALTY_K, WINDOW_INFLUENCE, LR = (0.1, 0.2, 0.3), (0.3, 0.45, 0.6), (0.2, 0.35, 0.5)
 """The tracker grid: penalty x window influence at the base set's rate, then the rate at the best."""
+SEARCH_SIZES = (255, 287, 319)
+"""Search-crop sides tried at the grid's best setting (SiamCAR's 255; pysot's AlexNet set uses 287)."""
 
 
 class DefaultSelection:
@@ -150,6 +154,18 @@ class DefaultSelection:
         self.choices["hyper"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores}
         self.save()
         return self.choices["hyper"]["chosen"]
+
+    def choose_search_size(self, model_dir, label, val):
+        """The search crop's side (:data:`SEARCH_SIZES`) at the chosen tracker setting ``label``,
+        by validation AO -> the chosen ``--hyper`` string (``label`` itself for 255)."""
+        step = self.choices["checkpoint"]["chosen"]
+        settings = {size: label if size == 255 else f"{label},search_size={size}" for size in SEARCH_SIZES}
+        candidates = {f"step{step}-{s}": (model_dir, hyper_sets.select(self.family, s)[1], s)
+                      for s in settings.values()}
+        scores = {name.split("-", 1)[1]: score for name, score in self.validation_ao(candidates, val).items()}
+        self.choices["search_size"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores}
+        self.save()
+        return self.choices["search_size"]["chosen"]
 
     def out_of_view(self, split):
         """Videos whose target leaves the frame for 8..40 frames (every one of them)."""
@@ -222,6 +238,7 @@ def main(argv=None):
     protocol.timed("training", selection.train, pool)
     model_dir = protocol.timed("validation", selection.choose_checkpoint, val)
     label = protocol.timed("validation", selection.choose_hyper, model_dir, val)
+    label = protocol.timed("validation", selection.choose_search_size, model_dir, label, val)
     val_oov = protocol.timed("data", selection.out_of_view, "val_oov")
     chosen = protocol.timed("validation", selection.choose_lost_mode, model_dir, label, val, val_oov)
     print(json.dumps(selection.choices, indent=1))

@@ -405,6 +405,21 @@ def test_defaults_track_as_before_lost_mode(shared_data, name, hyper_name):
     np.testing.assert_allclose(boxes[[1, 5, 11]], PINNED_BEFORE_LOST_MODE[name, hyper_name], atol=2e-3)
 
 
+def test_search_size_override_tracks_on_a_larger_crop(small_car):
+    default = siamese.siamese_factory(*small_car, hyper="otb")
+    larger = siamese.siamese_factory(*small_car, hyper="otb,search_size=287")
+    assert (default.geometry.search_size, larger.geometry.search_size) == (255, 287)
+    assert larger.geometry.samples.shape[0] > default.geometry.samples.shape[0]
+    assert siamese.siamese_factory(*small_car, hyper="otb", search_size=319).geometry.search_size == 319
+    frames = np.random.default_rng(2).integers(0, 255, (3, 120, 160, 3), np.uint8)
+    tracker = larger()
+    tracker.init(frames[0], np.array([60.0, 40.0, 90.0, 80.0]))
+    for frame in frames[1:]:
+        box, score = tracker.update(frame)
+        assert np.all(np.isfinite(box)) and 0 <= score <= 1
+    assert larger.record()["hyper"] == "otb,search_size=287"  # results folders of the two sizes differ
+
+
 def test_factory_follows_the_model_family(small_car):
     factory = siamese.siamese_factory(*small_car)
     assert factory.geometry.family == "siamcar" and factory.geometry.samples.shape == (625, 2)
@@ -426,6 +441,10 @@ def test_hyperparameter_sets_take_overrides():
         _, hp = hyper.select(family, "otb,lost_score=0.3,lost_search_scale=2")
         assert (hp.lost_score, hp.found_score, hp.lost_search_scale) == (0.3, 0.0, 2.0)
         assert hyper.select(family, "otb")[1].lost_score == 0.0  # off unless asked for
-    for name, message in (("otb,exponent=2", "fields are"), ("otb,lr=fast", "not a number"), ("vot,lr=1", "unknown")):
+    assert hyper.search_size("siamcar", "otb,penalty_k=0.3,search_size=287") == 287
+    assert hyper.select("siamcar", "otb,search_size=287")[1] == hyper.SETS["siamcar"]["otb"]  # not a Hyper field
+    for name, message in (("otb,exponent=2", "fields are"), ("otb,lr=fast", "not a number"), ("vot,lr=1", "unknown"),
+                          ("otb,search_size=270", "255 plus a multiple of 16"), ("otb,search_size=big", "whole number"),
+                          ("otb,search_size=1023", "between 159 and 831")):
         with pytest.raises(JaxtrackError, match=message):
             hyper.select("siamla", name)

@@ -77,9 +77,32 @@ SEARCH_SIZES = {("siamrpn", "alex"): 287}
 """Sets that track on a search crop other than 255 pixels."""
 
 
+SEARCH_SIZE_OVERRIDE = "search_size"
+"""The one override that is not a :class:`Hyper` field: the search crop's side in pixels
+(``"otb,search_size=287"``); it changes the compiled tracker's shapes, the others do not."""
+
+
 def search_size(family, name):
-    """Search-crop side, pixels, of set ``name`` (overrides after a comma allowed, see :func:`select`)."""
-    return SEARCH_SIZES.get((family, name.split(",")[0]), 255)
+    """Search-crop side, pixels, of set ``name``: its ``search_size`` override, else the set's own
+    (:data:`SEARCH_SIZES`, else 255).
+
+    Raises:
+      JaxtrackError: a ``search_size`` that is not 255 plus a multiple of 16 in 159..831 (the
+        sizes whose score map has a centre sample, as 255's and pysot's 287 and 831 have).
+    """
+    base, *overrides = name.split(",")
+    size = SEARCH_SIZES.get((family, base), 255)
+    for item in overrides:
+        field, _, value = item.partition("=")
+        if field == SEARCH_SIZE_OVERRIDE:
+            try:
+                size = int(value)
+            except ValueError:
+                raise JaxtrackError(f"hyperparameter override {item!r}: {value!r} is not a whole number of pixels") from None
+            if not 159 <= size <= 831 or (size - 255) % 16:
+                raise JaxtrackError(f"hyperparameter override {item!r}: the search size must be 255 plus a multiple "
+                                    f"of 16 between 159 and 831 (e.g. 255, 287, 319)")
+    return size
 
 DEFAULTS = {  # family -> benchmark -> set used when none is named
     "siamrpn": {"otb": "otb"},
@@ -97,8 +120,9 @@ def select(family, name=None, benchmark=None):
     default set (:data:`DEFAULTS`, else :data:`FALLBACK`).
 
     ``name`` may override fields after the set's name, ``"got10k,quality_exponent=0.5"`` (what
-    ``--hyper`` takes): how a validation protocol tries values, e.g. SiamLA's quality exponent,
-    without new named sets; the returned name is ``name`` as given, so results folders differ.
+    ``--hyper`` takes; ``search_size=N`` is read by :func:`search_size`): how a validation
+    protocol tries values, e.g. SiamLA's quality exponent, without new named sets; the returned
+    name is ``name`` as given, so results folders differ.
 
     Raises:
       JaxtrackError: unknown family, set name or field, or a value that is not a number.
@@ -110,11 +134,15 @@ def select(family, name=None, benchmark=None):
     base, *overrides = name.split(",")
     if base not in SETS[family]:
         raise JaxtrackError(f"unknown {family} hyperparameter set {base!r}; known: {', '.join(SETS[family])}")
+    search_size(family, name)  # refuses a bad search_size override here too
     values = {}
     for item in overrides:
         field, _, value = item.partition("=")
+        if field == SEARCH_SIZE_OVERRIDE:
+            continue  # a crop size, not a Hyper field: search_size() reads and checks it
         if field not in Hyper._fields:
-            raise JaxtrackError(f"hyperparameter override {item!r}: fields are {', '.join(Hyper._fields)}")
+            raise JaxtrackError(f"hyperparameter override {item!r}: fields are "
+                                f"{', '.join((*Hyper._fields, SEARCH_SIZE_OVERRIDE))}")
         try:
             values[field] = float(value)
         except ValueError:
