@@ -28,8 +28,9 @@ Stages (each a unit on disk: a rerun skips what is finished):
 Command (resumable; it reproduces the shipped ``jaxtrack/weights/cpu_default``):
   python experiments/default_tracker.py --workdir runs/default_tracker --export DIR
 Runtime: 92 minutes from scratch on the project's 2-core CPU shared with other jobs (2026-11-30:
-pool 16, training 35, validation 28, test tracking 13), per part in WORKDIR/report/times.json;
-the choices and figures are in docs/results.md.
+pool 16, training 35, validation 28, test tracking 13), before the search-region stage; resuming
+after it was added took 26 more (validation 17, test tracking 9). Per part in
+WORKDIR/report/times.json; the choices and figures are in docs/results.md.
 Output: WORKDIR/report/choices.json (every validation figure and the choices), times.json,
 test.json; the exported model directory.
 """

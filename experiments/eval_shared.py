@@ -7,8 +7,8 @@ thresholds, first frame counted as ground truth). None of them is used for train
 Command (a training workdir, a model directory, `default` or `csrt`; several compare):
   python experiments/eval_shared.py --model default csrt [--shared ../shared/data] [--workdir results/shared]
 Runtime: about 1,000 frames per tracker (docs/results.md has measured times).
-Expected: CSRT mean AUC 0.463 measured here (../shared/data/README.md lists 0.448; the README
-explains the two sequences that differ); the default model 0.570.
+Expected: CSRT mean AUC 0.463 measured here (../shared/data/README.md lists 0.448; docs/results.md
+explains the two sequences that differ); the shipped default 0.495 (2026-11-30).
 """
 
 from __future__ import annotations
