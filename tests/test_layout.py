@@ -9,7 +9,7 @@ import pathlib
 from collections import Counter
 
 PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "jaxtrack"
-NEUTRAL = {"boxes", "errors", "registry", "config", "files", "paths", "polygons", "result_files"}
+NEUTRAL = {"boxes", "errors", "registry", "config", "files", "paths", "polygons", "result_files", "compiler"}
 ROOMS = {  # room -> rooms it may import (besides the neutral modules and itself)
     "assign": set(),
     "models": {"assign"},

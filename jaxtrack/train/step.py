@@ -109,9 +109,11 @@ def replicated(mesh):
     return NamedSharding(mesh, PartitionSpec())
 
 
-def jit_train_step(step, mesh):
-    """``step`` jitted for the mesh: batch sharded on ``"data"``, state replicated and donated."""
-    return compiler.jit(step, in_shardings=(replicated(mesh), data_sharding(mesh)),
+def jit_train_step(step, mesh, compiler_options=None):
+    """``step`` jitted for the mesh: batch sharded on ``"data"``, state replicated and donated;
+    ``compiler_options``: see :func:`jaxtrack.compiler.jit`."""
+    return compiler.jit(step, compiler_options=compiler_options,
+                        in_shardings=(replicated(mesh), data_sharding(mesh)),
                         out_shardings=(replicated(mesh), replicated(mesh)), donate_argnums=(0,))
 
 
