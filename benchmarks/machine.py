@@ -1,9 +1,10 @@
 """Is the machine quiet enough for a speed figure? Every benchmark prints :func:`report` first.
 
 A figure measured while other jobs load the machine is not evidence for a speed claim: README and
-docs figures come from runs whose header says ``idle``, and carry that header's date. The load
-average at the end of a run counts the benchmark itself; :class:`OtherProcesses` measures what
-the rest of the machine used meanwhile (Linux ``/proc/stat``), which is what a verdict needs.
+docs figures come from runs whose closing verdict says ``idle``, and carry the run's date. Load
+averages lag (they count the benchmark itself and runs that just ended); :class:`OtherProcesses`
+measures what the rest of the machine used during the run (Linux ``/proc/stat``), which is what
+the verdict uses.
 """
 
 from __future__ import annotations

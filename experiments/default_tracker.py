@@ -137,20 +137,21 @@ class DefaultSelection:
         self.save()
         return self.checkpoints()[self.choices["checkpoint"]["chosen"]]
 
+    def settings_ao(self, model_dir, settings, val):
+        """Validation AO of the chosen checkpoint ``model_dir`` under each ``(label, Hyper)`` of
+        ``settings`` -> ``{label: mean AO}``."""
+        step = self.choices["checkpoint"]["chosen"]
+        candidates = {f"step{step}-{label}": (model_dir, values, label) for label, values in settings}
+        return {name.split("-", 1)[1]: score for name, score in self.validation_ao(candidates, val).items()}
+
     def choose_hyper(self, model_dir, val):
         """The tracker grid (:data:`PENALTY_K` x :data:`WINDOW_INFLUENCE`, then :data:`LR`) on
         validation -> the chosen ``--hyper`` string."""
-        step = self.choices["checkpoint"]["chosen"]
-
-        def round_of(settings):
-            candidates = {f"step{step}-{label}": (model_dir, values, label) for label, values in settings}
-            return {name.split("-", 1)[1]: score for name, score in self.validation_ao(candidates, val).items()}
-
-        first = round_of(setting(self.base_label, self.base_hyper(), penalty_k=p, window_influence=w)
-                         for p, w in itertools.product(PENALTY_K, WINDOW_INFLUENCE))
+        first = self.settings_ao(model_dir, [setting(self.base_label, self.base_hyper(), penalty_k=p, window_influence=w)
+                                             for p, w in itertools.product(PENALTY_K, WINDOW_INFLUENCE)], val)
         best = hyper_sets.select(self.family, max(first, key=first.get))[1]
-        second = round_of(setting(self.base_label, self.base_hyper(), penalty_k=best.penalty_k,
-                                  window_influence=best.window_influence, lr=lr) for lr in LR)
+        second = self.settings_ao(model_dir, [setting(self.base_label, self.base_hyper(), penalty_k=best.penalty_k,
+                                                      window_influence=best.window_influence, lr=lr) for lr in LR], val)
         scores = {**first, **second}
         self.choices["hyper"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores}
         self.save()
@@ -159,11 +160,8 @@ class DefaultSelection:
     def choose_search_size(self, model_dir, label, val):
         """The search crop's side (:data:`SEARCH_SIZES`) at the chosen tracker setting ``label``,
         by validation AO -> the chosen ``--hyper`` string (``label`` itself for 255)."""
-        step = self.choices["checkpoint"]["chosen"]
-        settings = {size: label if size == 255 else f"{label},search_size={size}" for size in SEARCH_SIZES}
-        candidates = {f"step{step}-{s}": (model_dir, hyper_sets.select(self.family, s)[1], s)
-                      for s in settings.values()}
-        scores = {name.split("-", 1)[1]: score for name, score in self.validation_ao(candidates, val).items()}
+        labels = [label if size == 255 else f"{label},search_size={size}" for size in SEARCH_SIZES]
+        scores = self.settings_ao(model_dir, [(s, hyper_sets.select(self.family, s)[1]) for s in labels], val)
         self.choices["search_size"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores}
         self.save()
         return self.choices["search_size"]["chosen"]

@@ -43,7 +43,10 @@ def load_model(model_ref):
     Raises:
       JaxtrackError: the path does not exist or holds neither.
     """
-    path = model_path(model_ref)
+    return _load(model_path(model_ref))
+
+
+def _load(path):
     return models.load_checkpoint(path) if models.is_workdir(path) else models.load(path)
 
 
@@ -76,7 +79,7 @@ def tracker_factory(model_ref, *, hyper=None, benchmark=None):
     path = model_path(model_ref)
     if hyper is None and not models.is_workdir(path):
         hyper = stored_hyper(path)
-    model, variables = load_model(model_ref)
+    model, variables = _load(path)
     return siamese_factory(model, variables, hyper=hyper, benchmark=benchmark)
 
 
