@@ -1,7 +1,7 @@
 """Compiled-program analysis of the full-size training steps on many devices, without hardware.
 
 Run from the repository root: ``python -m benchmarks.scale [--devices 8 64] [--configs siamrpnpp_r50
-siamcar_r50] [--dtypes float32 bfloat16]``. For each device count a subprocess starts JAX with
+siamcar_r50] [--dtypes float32 bfloat16] [--correlation auto]``. For each device count a subprocess starts JAX with
 that many fake CPU devices; it builds each experiment config's training step (backbone layers
 training, the heavier phase after ``backbone_epoch``) at the config's per-device batch (its
 ``data.batch_size`` is written for 8 accelerators), lowers it on abstract inputs
@@ -58,8 +58,10 @@ def all_reduce_bytes(hlo_text):
     return total, count
 
 
-def analyse(name, dtype, devices):
-    """One config's compiled training step on ``devices`` CPU devices -> dict of figures."""
+def analyse(name, dtype, devices, correlation="auto"):
+    """One config's compiled training step on ``devices`` CPU devices, its depthwise
+    cross-correlation in the form ``correlation`` (:data:`jaxtrack.models.layers.CORRELATIONS`)
+    -> dict of figures."""
     import jax
 
     from jaxtrack.config import load_config, plain_dict
@@ -69,6 +71,7 @@ def analyse(name, dtype, devices):
 
     config = plain_dict(load_config(str(EXPERIMENTS / f"{name}.py")))
     config["pretrained"], config["compute_dtype"] = None, dtype
+    config["model"]["correlation"] = correlation
     per_device = config["data"]["batch_size"] // CONFIG_DEVICES
     mesh = make_mesh(jax.devices()[:devices])
     recipe = Recipe.from_config(config)
@@ -87,7 +90,8 @@ def analyse(name, dtype, devices):
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost
     reduced, reductions = all_reduce_bytes(compiled.as_text())
-    return {"config": name, "dtype": dtype, "devices": devices, "per_device_batch": per_device,
+    return {"config": name, "dtype": dtype, "correlation": correlation, "devices": devices,
+            "per_device_batch": per_device,
             "memory_bytes": memory.argument_size_in_bytes + memory.output_size_in_bytes
             + memory.temp_size_in_bytes - memory.alias_size_in_bytes,
             "argument_bytes": memory.argument_size_in_bytes, "temp_bytes": memory.temp_size_in_bytes,
@@ -100,7 +104,7 @@ def worker(args):
     (config, dtype)."""
     for name in args.configs:
         for dtype in args.dtypes:
-            print(json.dumps(analyse(name, dtype, args.worker)), flush=True)
+            print(json.dumps(analyse(name, dtype, args.worker, args.correlation)), flush=True)
 
 
 def run_devices(devices, args):
@@ -108,7 +112,7 @@ def run_devices(devices, args):
     env = {**os.environ, "JAX_PLATFORMS": "cpu", "JAX_NUM_CPU_DEVICES": str(devices),
            "XLA_FLAGS": f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={devices}"}
     command = [sys.executable, "-m", "benchmarks.scale", "--worker", str(devices),
-               "--configs", *args.configs, "--dtypes", *args.dtypes]
+               "--configs", *args.configs, "--dtypes", *args.dtypes, "--correlation", args.correlation]
     rows = []
     with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True) as process:
         for line in process.stdout:
@@ -131,6 +135,9 @@ def main(argv=None):
     parser.add_argument("--devices", type=int, nargs="+", default=[8, 64])
     parser.add_argument("--configs", nargs="+", default=["siamrpnpp_r50", "siamcar_r50"])
     parser.add_argument("--dtypes", nargs="+", default=["float32", "bfloat16"])
+    parser.add_argument("--correlation", default="auto",
+                        help="form of the depthwise cross-correlation: auto (slices on CPU), slices or "
+                             "grouped_conv (what auto picks on GPU and TPU)")
     parser.add_argument("--worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -138,7 +145,8 @@ def main(argv=None):
     from benchmarks import machine
 
     machine.report()
-    print("compiled-program analysis (XLA:CPU), training step with the backbone's layers training")
+    print("compiled-program analysis (XLA:CPU), training step with the backbone's layers training, "
+          f"correlation {args.correlation}")
     print(f"{'config':15s} {'devices':>7s} {'batch':>6s} {'compute':>9s} {'GiB/device':>12s} "
           f"{'TFLOP/device':>14s} {'TFLOP/step':>12s} {'MB reduced':>12s} {'#AR':>5s} {'compile s':>9s}")
     for devices in args.devices:

@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxtrack import models
 from jaxtrack.errors import JaxtrackError
@@ -28,11 +29,11 @@ def test_slices_and_grouped_conv_agree_in_values_and_gradients(shape):
 
 
 def test_auto_is_slices_on_cpu_and_grouped_conv_elsewhere(monkeypatch):
-    assert layers.correlation("auto") is layers.xcorr_depthwise
-    assert layers.correlation("grouped_conv") is layers.xcorr_grouped_conv
+    assert layers.correlation("auto").__wrapped__ is layers.xcorr_depthwise
+    assert layers.correlation("grouped_conv").__wrapped__ is layers.xcorr_grouped_conv
     for backend in ("gpu", "tpu"):
         monkeypatch.setattr(jax, "default_backend", lambda: backend)
-        assert layers.correlation() is layers.xcorr_grouped_conv
+        assert layers.correlation().__wrapped__ is layers.xcorr_grouped_conv
     with pytest.raises(JaxtrackError, match="correlation"):
         layers.correlation("fft")
 
@@ -61,3 +62,41 @@ def test_models_take_the_correlation_option_with_the_same_parameters(name):
         np.testing.assert_allclose(outputs["grouped_conv"][key], outputs["slices"][key], rtol=1e-4, atol=1e-4)
     with pytest.raises(JaxtrackError, match="correlation"):
         models.build({"name": name, "correlation": "fft"})
+
+
+def _gradient_program(xcorr, batch, mesh=None):
+    """The compiled gradient of ``sum(xcorr(search, template) ** 2)`` for a (batch, 31, 31, 64)
+    search map, its batch sharded over ``mesh`` (traced under it, as the training step is)."""
+    shapes = (jax.ShapeDtypeStruct((batch, 31, 31, 64), jnp.float32),
+              jax.ShapeDtypeStruct((batch, 7, 7, 64), jnp.float32))
+    gradient = jax.grad(lambda s, t: jnp.sum(xcorr(s, t) ** 2), (0, 1))
+    if mesh is None:
+        return jax.jit(gradient).lower(*shapes).compile()
+
+    def in_mesh(search, template):
+        with jax.sharding.use_abstract_mesh(mesh.abstract_mesh):
+            return gradient(search, template)
+    rows = NamedSharding(mesh, PartitionSpec("data"))
+    return jax.jit(in_mesh, in_shardings=(rows, rows), out_shardings=(rows, rows)).lower(*shapes).compile()
+
+
+@pytest.mark.parametrize("name", ["slices", "grouped_conv"])
+def test_under_a_mesh_each_device_correlates_only_its_own_rows(name):
+    """8 samples on 8 devices cost each device what one sample costs one device (XLA's partitioner
+    alone left the slices form's FFT backward pass to every device for the whole batch)."""
+    mesh = Mesh(np.asarray(jax.devices()[:8]), ("data",))
+    flops = lambda program: program.cost_analysis()["flops"]
+    one_sample = flops(_gradient_program(layers.CORRELATIONS.get(name), 1))
+    assert flops(_gradient_program(layers.correlation(name), 8, mesh)) <= 1.05 * one_sample
+    if name == "slices":
+        assert flops(_gradient_program(layers.xcorr_depthwise, 8, mesh)) > 4 * one_sample
+
+    rng = np.random.default_rng(2)
+    search = jnp.asarray(rng.normal(size=(8, 31, 31, 64)), jnp.float32)
+    template = jnp.asarray(rng.normal(size=(8, 7, 7, 64)), jnp.float32)
+    expected = _gradient_program(layers.CORRELATIONS.get(name), 8)(search, template)
+    rows = NamedSharding(mesh, PartitionSpec("data"))
+    sharded = _gradient_program(layers.correlation(name), 8, mesh)(jax.device_put(search, rows),
+                                                                   jax.device_put(template, rows))
+    for got, want in zip(sharded, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * float(jnp.abs(want).max()))

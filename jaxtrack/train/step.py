@@ -111,8 +111,14 @@ def replicated(mesh):
 
 def jit_train_step(step, mesh, compiler_options=None):
     """``step`` jitted for the mesh: batch sharded on ``"data"``, state replicated and donated;
-    ``compiler_options``: see :func:`jaxtrack.compiler.jit`."""
-    return compiler.jit(step, compiler_options=compiler_options,
+    traced under the mesh (``jax.sharding.use_abstract_mesh``), so that per-sample parts can be
+    split by hand (:func:`jaxtrack.models.layers.per_shard`); ``compiler_options``: see
+    :func:`jaxtrack.compiler.jit`."""
+    def step_in_mesh(state, batch):
+        with jax.sharding.use_abstract_mesh(mesh.abstract_mesh):
+            return step(state, batch)
+
+    return compiler.jit(step_in_mesh, compiler_options=compiler_options,
                         in_shardings=(replicated(mesh), data_sharding(mesh)),
                         out_shardings=(replicated(mesh), replicated(mesh)), donate_argnums=(0,))
 
