@@ -17,8 +17,8 @@ These are the CPU compiler's figures: GPU and TPU compilers fuse and schedule di
 XLA:CPU may keep some bfloat16 arithmetic in float32), so they are estimates for accelerators, not
 measurements on them. The step compiles with XLA's default options, as it does on accelerators,
 not with jaxtrack's CPU options (:mod:`jaxtrack.compiler`), which change the CPU program's
-buffers (siamcar_r50 at 8 devices: 8.98 GiB a device with them, 12.23 without). Compile-only: the
-machine's load does not change them.
+buffers (siamcar_r50 at 8 devices, before the correlation ran per shard: 8.98 GiB a device with
+the options of that time, 12.23 without). Compile-only: the machine's load does not change them.
 """
 
 from __future__ import annotations

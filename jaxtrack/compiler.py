@@ -1,11 +1,15 @@
 """XLA compiler options for jaxtrack's compiled steps, chosen by backend.
 
-On CPU, XLA sends dots and convolutions to Eigen unless told otherwise; this jaxlib can hand
-dot fusions to YNNPACK instead (``xla_cpu_experimental_ynn_fusion_type``), which on the
-project's 2-core AVX-512 CPU ran the SiamRPN++ R50 tracking step about 1.3x faster with outputs
-equal to 1e-5 (``python -m benchmarks.models`` measures both in one run). Other backends get no
-options. The options are passed per compilation (``jax.jit(..., compiler_options=...)``), so
-nothing global changes and a caller may pass its own (``{}``: XLA's defaults).
+On CPU, XLA sends convolutions and dots to Eigen unless told otherwise. This jaxlib can hand some
+fusions to YNNPACK (``xla_cpu_experimental_ynn_fusion_type``). Any of its fusion types ran the
+SiamRPN++ R50 tracking step about 1.3x faster than XLA's defaults on the project's 2-core AVX-512
+CPU, with outputs equal to 1e-5. With the ``DOT`` type, though, column reductions (the gradients
+of the BatchNorm scales and biases) ran about 30x slower, which made the R50 training step 1.6x
+PyTorch's time; the ``REDUCE`` type keeps reductions at XLA's speed and the tracking step as
+fast (``python -m benchmarks.models`` and ``python -m benchmarks.train_torch`` measure both).
+Other backends get no options. The options are passed per compilation
+(``jax.jit(..., compiler_options=...)``), so nothing global changes and a caller may pass its own
+(``{}``: XLA's defaults).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-CPU_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_DOT"}
+CPU_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_REDUCE"}
 """Options for the CPU backend; dropped when this jaxlib does not know them."""
 
 

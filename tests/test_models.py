@@ -11,8 +11,8 @@ from jaxtrack.errors import JaxtrackError
 from jaxtrack.models import BACKBONES, MODELS, abstract_variables, build
 from jaxtrack.models.efficientnet import block_plan
 from jaxtrack.models.lafa import LAFA
-from jaxtrack.models.layers import (DepthwiseConv, bilinear_sample, same_padding, shifted_sum,
-                                    xcorr_depthwise)
+from jaxtrack.models.layers import (DepthwiseConv, PointwiseConv, bilinear_sample, same_padding,
+                                    shifted_sum, xcorr_depthwise)
 
 TEMPLATE = jax.ShapeDtypeStruct((2, 127, 127, 3), jnp.float32)
 SEARCH = jax.ShapeDtypeStruct((2, 255, 255, 3), jnp.float32)
@@ -238,3 +238,17 @@ def test_backbone_feature_sizes():
         variables = abstract_variables(backbone)
         maps = jax.eval_shape(backbone.apply, variables, TEMPLATE)
         assert [(m.shape[1], m.shape[3]) for m in maps] == sizes, name
+
+
+def test_pointwise_conv_is_a_1x1_conv_with_its_parameters():
+    import flax.linen as nn
+
+    x = jnp.asarray(np.random.default_rng(3).normal(size=(2, 5, 6, 8)), jnp.float32)
+    pointwise, conv = PointwiseConv(4), nn.Conv(4, (1, 1), use_bias=False)
+    variables = pointwise.init(jax.random.key(0), x)
+    assert jax.tree.map(jnp.shape, variables) == jax.tree.map(jnp.shape, conv.init(jax.random.key(0), x))
+    loss = lambda module: lambda v, x: jnp.sum(jnp.sin(module.apply(v, x)))
+    for got, want in zip(jax.grad(loss(pointwise), (0, 1))(variables, x), jax.grad(loss(conv), (0, 1))(variables, x)):
+        for g, w in zip(jax.tree.leaves(got), jax.tree.leaves(want)):
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(pointwise.apply(variables, x), conv.apply(variables, x), rtol=1e-5, atol=1e-5)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import flax.linen as nn
 
-from jaxtrack.models.layers import batch_norm, kaiming_out, pads
+from jaxtrack.models.layers import PointwiseConv, batch_norm, kaiming_out, pads
 
 LAYERS = ((64, 3, 1, 1), (128, 4, 2, 1), (256, 6, 1, 2), (512, 3, 1, 4))
 """(planes, blocks, stride, dilation) of layer1..layer4."""
@@ -48,14 +48,13 @@ class Bottleneck(nn.Module):
         if self.downsample is not None and dilation > 1:
             dilation //= 2
         padding = 0 if self.stride == 2 else dilation
-        out = nn.Conv(self.planes, (1, 1), use_bias=False, kernel_init=kaiming_out, name="conv1")(x)
+        out = PointwiseConv(self.planes, name="conv1")(x)
         out = nn.relu(bn("bn1")(out))
         out = nn.Conv(self.planes, (3, 3), strides=self.stride, padding=pads(padding),
                       kernel_dilation=dilation, use_bias=False, kernel_init=kaiming_out,
                       name="conv2")(out)
         out = nn.relu(bn("bn2")(out))
-        out = nn.Conv(self.planes * EXPANSION, (1, 1), use_bias=False, kernel_init=kaiming_out,
-                      name="conv3")(out)
+        out = PointwiseConv(self.planes * EXPANSION, name="conv3")(out)
         out = bn("bn3")(out)
         if self.downsample is not None:
             kernel, pad, dil = self.downsample
