@@ -52,6 +52,7 @@ from jaxtrack.data.synthetic import make_synthetic
 from jaxtrack.eval.runner import run_benchmark
 from jaxtrack.files import atomic_write
 from jaxtrack.models import family_of
+from jaxtrack.models.model_files import TRAINING, read_metadata, write_metadata
 from jaxtrack.track import hyper as hyper_sets
 from jaxtrack.track.loading import TRACKERS, set_tracker
 from jaxtrack.train.pool_trainer import MODEL_DIR, train_on_pool
@@ -214,13 +215,17 @@ class DefaultSelection:
         return result
 
 
-def export(model_dir, label, out):
-    """Copy the chosen model directory to ``out`` (a new folder) with its tracker settings ``label``."""
+def export(model_dir, label, steps, out):
+    """Copy the chosen model directory to ``out`` (a new folder) with its tracker settings ``label``
+    and how it was trained (``steps`` of ``BUDGET.batch`` pairs, by this file)."""
     out = pathlib.Path(out)
     if out.exists():
         raise SystemExit(f"--export {out} exists; remove it or choose a new folder")
     shutil.copytree(model_dir, out)
     set_tracker(out, label)
+    metadata = read_metadata(out)
+    metadata[TRAINING] = {"steps": steps, "batch": BUDGET.batch, "recipe": "experiments/default_tracker.py"}
+    write_metadata(out, metadata)
 
 
 def main(argv=None):
@@ -244,7 +249,7 @@ def main(argv=None):
     sets = {"test": test, "test_oov": protocol.timed("data", selection.out_of_view, "test_oov")}
     print(json.dumps(protocol.timed("test tracking", selection.test, model_dir, chosen, label, sets), indent=1))
     if args.export:
-        export(model_dir, chosen, args.export)
+        export(model_dir, chosen, selection.choices["checkpoint"]["chosen"], args.export)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import pytest
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.eval import metrics
 from jaxtrack.eval.runner import run_sequence
+from jaxtrack.models.model_files import TRAINING, read_metadata
 from jaxtrack.track.loading import DEFAULT_MODEL, load_model, tracker_factory
 
 
@@ -18,6 +19,13 @@ def test_default_model_is_portable_and_loads():
             assert repository not in path.read_bytes(), path  # no absolute path of the machine it was made on
     model, variables = load_model("default")
     assert "params" in variables and model.backbone is not None
+
+
+def test_default_model_says_how_it_was_trained():
+    """The demo quotes this entry; the recipe it names is in the repository."""
+    trained = read_metadata(DEFAULT_MODEL)[TRAINING]
+    assert trained["steps"] > 0 and trained["batch"] > 0
+    assert (pathlib.Path(__file__).resolve().parents[1] / trained["recipe"]).is_file()
 
 
 @pytest.mark.slow

@@ -109,7 +109,8 @@ def run_demo(workdir, *, data=None, minutes=8.0, seed=0, progress=True, smoke=Fa
     from jaxtrack.figures import study_report
     from jaxtrack.figures.plots import label_map_gallery
     from jaxtrack.figures.training import training_curves
-    from jaxtrack.track.loading import DEFAULT, DEFAULT_TRAINING
+    from jaxtrack.models.model_files import TRAINING, read_metadata
+    from jaxtrack.track.loading import DEFAULT, DEFAULT_MODEL
     from jaxtrack.train.trainer import train
 
     if minutes <= 0:
@@ -144,7 +145,8 @@ def run_demo(workdir, *, data=None, minutes=8.0, seed=0, progress=True, smoke=Fa
             track_and_score(models, "otb", str(data), str(workdir / "eval"), progress=progress, force=True),
             ("auc", "precision", "norm_precision"))
 
-    default_label = f"default (shipped, trained {DEFAULT_TRAINING['steps']:,} steps offline)"
+    trained = read_metadata(DEFAULT_MODEL)[TRAINING]
+    default_label = f"default (shipped, trained {trained['steps']:,} steps offline)"
     sections = []
     for label, (result, columns) in results.items():
         trackers = {default_label if e["model"] == DEFAULT else n: e for n, e in result["trackers"].items()}
@@ -167,8 +169,8 @@ anchor IoU >= mean + std, keep_best) and **center_region** (SiamCAR's fixed rule
 track the shipped `--model default`, **{default_label}** in the tables, and
 OpenCV's CSRT, the classical peer. The minutes-long runs stay low because they train only
 {steps} steps of {BATCH} pairs, while the default was trained offline for
-{DEFAULT_TRAINING['steps']:,} steps of {DEFAULT_TRAINING['batch']} pairs on the same kind of synthetic videos
-(`{DEFAULT_TRAINING['recipe']}`, `docs/results.md`). Total time: {elapsed:.1f} minutes.
+{trained['steps']:,} steps of {trained['batch']} pairs on the same kind of synthetic videos
+(`{trained['recipe']}`, `docs/results.md`). Total time: {elapsed:.1f} minutes.
 
 ## Results
 

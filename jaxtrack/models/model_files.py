@@ -4,7 +4,7 @@ training workdir's checkpoints (read, and exported as a model directory).
 Layout of a model directory::
 
     DST/jaxtrack_model.json   {"format": "jaxtrack-model", "version": 1, "model": NAME, "config": {...},
-                               optionally "tracker": {"hyper": SET}}
+                               optionally "tracker": {"hyper": SET} and "training": {...}}
     DST/variables/            Orbax StandardCheckpointer checkpoint of {"params", "batch_stats"}
 
 ``load`` rebuilds the module from the JSON (:func:`jaxtrack.models.catalog.build_named`) and
@@ -15,6 +15,8 @@ directories may be local or URLs such as ``gs://bucket/model`` (:mod:`jaxtrack.p
 (``SET`` as ``--hyper`` takes it, e.g. ``"otb,lost_score=0.3"``): ``--hyper`` overrides it, and
 without either the benchmark's default set applies. :func:`jaxtrack.track.set_tracker` writes it
 and :func:`jaxtrack.track.stored_hyper` reads it, both checking it against the model's family.
+``"training": {"steps": N, "batch": B, "recipe": FILE}`` says how the weights were trained (the
+shipped default's, written when ``experiments/default_tracker.py`` exports it; the demo quotes it).
 
 Layout of a training workdir (written by :class:`jaxtrack.train.checkpoint.Checkpointer`)::
 
@@ -41,6 +43,8 @@ from jaxtrack.models.catalog import abstract_variables, build, build_named
 METADATA = "jaxtrack_model.json"
 TRACKER = "tracker"
 """The optional entry of :data:`METADATA` with the tracker's settings (module docstring)."""
+TRAINING = "training"
+"""The optional entry of :data:`METADATA` saying how the weights were trained (module docstring)."""
 FORMAT, VERSION = "jaxtrack-model", 1
 CHECKPOINTS = "checkpoints"
 """The folder of a training workdir holding one folder per checkpoint step."""

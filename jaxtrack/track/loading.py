@@ -29,10 +29,8 @@ TRACKERS.register("csrt")(CsrtTracker)
 DEFAULT = "default"
 DEFAULT_MODEL = pathlib.Path(__file__).resolve().parents[1] / "weights" / "cpu_default"
 """The shipped CPU-trained tracker (``--model default``): the model directory that
-``experiments/default_tracker.py`` chooses and exports, with its tracker settings."""
-DEFAULT_TRAINING = {"steps": 1800, "batch": 16, "recipe": "experiments/default_tracker.py"}
-"""How the shipped weights were trained (``steps`` of ``batch`` pairs, the checkpoint chosen on
-validation; docs/results.md); the demo's report quotes it, so it changes with the weights."""
+``experiments/default_tracker.py`` chooses and exports, with its tracker settings and how it was
+trained (:data:`jaxtrack.models.model_files.TRAINING`)."""
 
 
 def load_model(model_ref):
