@@ -133,13 +133,14 @@ AUTO_CORRELATION = {"cpu": "slices"}
 def per_shard(xcorr):
     """``xcorr(search, template)`` run on each device's rows of the batch when traced under a mesh.
 
-    The correlation is per sample, but XLA's partitioner does not split the grouped convolution
-    (batch folded into the channels) or the FFT backward pass of :func:`xcorr_depthwise` along the
-    batch: every device would compute them for the global batch (at 64 devices, siamcar_r50's step
-    needed 2.3x the memory and up to 2x the FLOPs of its 8-device step; ``docs/multihost.md``). So
-    under a mesh (``jax.sharding.get_abstract_mesh()``, set by
-    :func:`jaxtrack.train.step.jit_train_step`) whose size divides the batch, the function runs in
-    ``jax.shard_map`` with the batch split over all the mesh's axes; elsewhere it runs as is.
+    The correlation is per sample, but XLA's partitioner did not split the FFT backward pass of
+    :func:`xcorr_depthwise` along the batch: every device computed it for the global batch (at 64
+    devices, siamcar_r50's step needed 2.3x the memory and 7% more FLOPs per device than at 8;
+    ``docs/multihost.md``). Both forms (the grouped convolution folds the batch into its channels)
+    are therefore split by hand rather than left to the partitioner: under a mesh
+    (``jax.sharding.get_abstract_mesh()``, set by :func:`jaxtrack.train.step.jit_train_step`) whose
+    size divides the batch, the function runs in ``jax.shard_map`` with the batch split over all the
+    mesh's axes; elsewhere it runs as is.
     """
     @functools.wraps(xcorr)
     def run(search, template):
