@@ -7,7 +7,10 @@ a training workdir (its latest checkpoint), `default` (the shipped CPU-trained t
 family (SiamRPN++: vot, vot_8gpu, otb, longterm, alex; SiamCAR/SiamLA: otb, got10k, uav123,
 lasot, default), optionally with overrides such as `otb,lost_score=0.3,lost_search_scale=2`
 (lost-target mode: below score 0.3 hold the box and search a twice wider window, see
-jaxtrack.track.hyper) or `otb,search_size=287` (the search crop's side in pixels). Boxes are written as x,y,w,h rows with float values, one per frame.
+jaxtrack.track.hyper) or `otb,search_size=287` (the search crop's side in pixels). Without
+--hyper, a model directory's stored set applies (`default` stores the one chosen for it on
+validation), else the family's default set. Boxes are written as x,y,w,h rows with float values,
+one per frame.
 
 examples:
   jaxtrack track --model runs/car_lite0 --video clip.mp4 --init 205,151,17,50 --out boxes.txt
