@@ -38,7 +38,6 @@ test.json; the exported model directory.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import itertools
 import json
 import pathlib
