@@ -20,12 +20,16 @@ Stages (each a unit on disk: a rerun skips what is finished):
    :data:`LOST_SCORES` (search window :data:`LOST_SEARCH_SCALE` times wider while lost), chosen on
    the validation videos together with as many validation videos whose target leaves the frame
    for a while (seed 5, ``out_of_view=1``), by mean AO over both.
-7. Export: the chosen model, with its chosen tracker settings stored in the model directory, to
+7. Export: the chosen model, with its chosen tracker settings and how it was trained (steps,
+   batch, this file) stored in the model directory, to
    ``--export`` (what ``jaxtrack/weights/cpu_default`` ships).
 8. Report (no choice): AO on held-out synthetic test videos (seed 3) and on held-out out-of-view
    videos (seed 6), the default beside the same model without lost mode and CSRT.
 
-Command (resumable; it reproduces the shipped ``jaxtrack/weights/cpu_default``):
+Command (resumable; it made the shipped ``jaxtrack/weights/cpu_default``, trained with the CPU
+compiler option of that time, YNNPACK's ``DOT`` fusion type; today's ``REDUCE`` rounds
+differently, so a rerun's weights and figures will differ slightly from the shipped ones; not
+rerun since):
   python experiments/default_tracker.py --workdir runs/default_tracker --export DIR
 Runtime: 92 minutes from scratch on the project's 2-core CPU shared with other jobs (2026-11-30:
 pool 16, training 35, validation 28, test tracking 13), before the search-region stage; resuming
