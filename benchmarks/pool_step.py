@@ -8,7 +8,11 @@ same run, interleaved:
 - the training step on crops (backbone frozen: no backward pass through it);
 - the training step on the backbone's cached maps (:mod:`jaxtrack.train.feature_pool`);
 - the same maps step with the depthwise correlation differentiated through its shifted slices
-  (the restatement of jaxtrack's correlation before its FFT backward pass).
+  (the restatement of jaxtrack's correlation before its FFT backward pass);
+- the maps step that also trains the backbone's stage 5, run again from the cached level-4 maps
+  (``pool_from_level``, as ``experiments/default_tracker.py``'s stage-5 run), and the same with
+  the depthwise convolutions differentiated through their shifted slices (the restatement of
+  :func:`jaxtrack.models.layers.depthwise_stride1` before its hand-written backward pass).
 
 It prints the machine's load first (:mod:`benchmarks.machine`): figures measured beside other jobs
 are not to be reported.
@@ -28,6 +32,7 @@ from benchmarks.assign import time_call
 from jaxtrack import compiler
 from jaxtrack.config import plain_dict
 from jaxtrack.models import heads, layers
+from jaxtrack.models.layers import depthwise_stride1
 from jaxtrack.train.recipe import Recipe
 from jaxtrack.train.step import global_batch
 from jaxtrack.train.trainer import make_mesh
@@ -38,6 +43,13 @@ def _config():
     from cpu_default import get_config
 
     return plain_dict(get_config())
+
+
+def _stage5_config(config, model):
+    """``config`` training Lite0's stage 5 from the first step, rerun from the level-4 maps."""
+    stage5 = {**config, "pool_from_level": 4, "optim": dict(config["optim"])}
+    stage5["optim"].update(backbone_epoch=0, trainable_backbone=list(model.backbone.blocks_after(4)))
+    return stage5
 
 
 def _timer(function, repeats):
@@ -71,9 +83,9 @@ def main(argv=None):
             "box": crops["box"], "negative": crops["negative"]}
     crop_batch = global_batch(crops, mesh)
 
-    def step(function, batch):
-        """A call of the (state-donating) step that carries its own copy of the state on."""
-        holder = {"state": jax.tree.map(jnp.copy, state)}
+    def step(function, batch, initial=state):
+        """A call of the (state-donating) step that carries its own copy of ``initial`` on."""
+        holder = {"state": jax.tree.map(jnp.copy, initial)}
 
         def call():
             holder["state"], metrics = function(holder["state"], batch, 0)
@@ -91,11 +103,24 @@ def main(argv=None):
     finally:
         heads.correlation = layers.correlation
 
+    stage5 = Recipe.from_config(_stage5_config(config, recipe.model))
+    stage5_state = stage5.initial_state(mesh)
+    on_maps_stage5 = step(stage5.jitted_step(mesh, 4), maps, stage5_state)
+    on_maps_stage5_slices = step(stage5.jitted_step(mesh, 4), maps, stage5_state)
+    jax.block_until_ready(on_maps_stage5())
+    layers.depthwise_stride1 = lambda x, kernel, dilation: layers.shifted_sum(x, kernel, dilation=dilation)
+    try:
+        jax.block_until_ready(on_maps_stage5_slices())  # traced while swapped
+    finally:
+        layers.depthwise_stride1 = depthwise_stride1
+
     cases = {"backbone forward (search + template)": lambda: (embed(variables, crops["search"]),
                                                                embed(variables, crops["template"])),
              "step on crops (frozen backbone)": step(fft_step, crop_batch),
              "step on cached maps": on_maps,
-             "step on cached maps, slices backward": on_maps_slices}
+             "step on cached maps, slices backward": on_maps_slices,
+             "step on cached maps, stage 5 trained": on_maps_stage5,
+             "  the same, depthwise slices backward": on_maps_stage5_slices}
     timings = {name: [] for name in cases}
     for _ in range(2):  # interleaved rounds
         for name, function in cases.items():

@@ -9,9 +9,15 @@ Stages (each a unit on disk: a rerun skips what is finished):
    EfficientNet-Lite0; the feature pool and trainer of :mod:`jaxtrack.train.feature_pool`).
 2. Data: the protocol's synthetic training videos (600, seed 1); validation videos (seed 2) and
    held-out test videos (seed 3), both longer than the protocol's (:data:`BUDGET`).
-3. Training length / checkpoint: one run of ``BUDGET.steps`` steps of ``BUDGET.batch`` pairs
-   from a pool of ``BUDGET.pool`` pairs, its model written at :data:`SNAPSHOTS`; the checkpoint
-   with the best validation AO (the protocol's chosen hyperparameter set) is kept.
+3. Training length, last backbone stage, checkpoint: two runs of ``BUDGET.steps`` steps of
+   ``BUDGET.batch`` pairs from one pool of ``BUDGET.pool`` pairs, same initialisation and pair
+   order: the neck and head on the frozen backbone (models written at :data:`SNAPSHOTS`), and the
+   same with the backbone's stage 5 (3 blocks, 112 channels) trained too from epoch
+   :data:`STAGE5_EPOCH` of 20 at :data:`STAGE5_LR_SCALE` times the rate (pysot's late, slow
+   backbone; it runs again from the pool's cached level-4 maps, so the backbone's other stages
+   are never run; models at :data:`STAGE5_SNAPSHOTS`). The rule, written before the stage-5 run:
+   of all these checkpoints, the one with the best validation AO at the protocol's chosen
+   hyperparameter set is kept.
 4. Tracker hyperparameters: a grid around that set on validation (:data:`PENALTY_K` x
    :data:`WINDOW_INFLUENCE`, then :data:`LR` at the best), the best mean AO kept.
 5. Search region: the search crop's side, :data:`SEARCH_SIZES` (a larger crop sees farther,
@@ -33,7 +39,10 @@ rerun since):
   python experiments/default_tracker.py --workdir runs/default_tracker --export DIR
 Runtime: 92 minutes from scratch on the project's 2-core CPU shared with other jobs (2026-11-30:
 pool 16, training 35, validation 28, test tracking 13), before the search-region stage; resuming
-after it was added took 26 more (validation 17, test tracking 9). Per part in
+after it was added took 26 more (validation 17, test tracking 9); resuming after the stage-5
+run was added (2026-12-01, idle, today's compiler option; the frozen run kept) took 44 more
+(training 42: 1,200 steps at about 40 pairs/s, then 1,200 at about 10; validation 2; the frozen
+checkpoint stayed the choice, so nothing after it was rerun). Per part in
 WORKDIR/report/times.json; the choices and figures are in docs/results.md.
 Output: WORKDIR/report/choices.json (every validation figure and the choices), times.json,
 test.json; the exported model directory.
@@ -50,6 +59,7 @@ import shutil
 import numpy as np
 
 from jaxtrack import models
+from jaxtrack.config import plain_dict
 from jaxtrack.data.readers import open_dataset
 from jaxtrack.data.synthetic import make_synthetic
 from jaxtrack.eval.runner import run_benchmark
@@ -67,6 +77,10 @@ BUDGET = ablation_labels.Budget(pool=12000, steps=2400, batch=16, train_videos=6
                                 test_videos=60, frames=100, restarts=1)
 SNAPSHOTS = (600, 1200, 1800)
 """Earlier steps written besides the last; with it, the checkpoints validation chooses from."""
+STAGE5_FROM_LEVEL, STAGE5_EPOCH, STAGE5_LR_SCALE = 4, 10, 0.1
+"""Stage 5 runs again from the cached level-4 maps, trains from epoch 10 of 20 at 0.1x the rate."""
+STAGE5_SNAPSHOTS = (1800,)
+"""The stage-5 run's earlier checkpoint (before epoch 10 it equals the frozen run)."""
 SEED = 0
 OUT_OF_VIEW_SEEDS = {"val_oov": 5, "test_oov": 6}
 LOST_SCORES, LOST_SEARCH_SCALE = (0.1, 0.2, 0.3), 2.0
@@ -106,6 +120,7 @@ class DefaultSelection:
         self.spec = self.protocol.rules[self.rule]
         self.family = family_of(models.build({"name": self.spec.model})).name
         self.run = self.protocol.workdir / "runs" / self.rule
+        self.stage5_run = self.protocol.workdir / "runs" / f"{self.rule}_stage5"
         self.choices_path = self.protocol.report / "choices.json"
         self.choices = json.loads(self.choices_path.read_text()) if self.choices_path.exists() else {}
         self.choices["rule"] = {"chosen": self.rule, "hyper": self.base_label, "protocol_validation_ao": self.protocol_ao}
@@ -113,13 +128,31 @@ class DefaultSelection:
     def save(self):
         atomic_write(self.choices_path, json.dumps(self.choices, indent=1))
 
+    def config(self):
+        return plain_dict(ablation_labels.run_config(self.spec, SEED, BUDGET, self.protocol.workdir / "synthetic"))
+
+    def stage5_config(self):
+        """The frozen run's config with stage 5 trained from :data:`STAGE5_EPOCH`."""
+        config = self.config()
+        config["pool_from_level"] = STAGE5_FROM_LEVEL
+        config["optim"].update(backbone_epoch=STAGE5_EPOCH, backbone_lr_scale=STAGE5_LR_SCALE,
+                               trainable_backbone=list(self.stage5_blocks()))
+        return config
+
+    def stage5_blocks(self):
+        return models.build({"name": self.spec.model}).backbone.blocks_after(STAGE5_FROM_LEVEL)
+
     def train(self, pool):
-        config = ablation_labels.run_config(self.spec, SEED, BUDGET, self.protocol.workdir / "synthetic")
-        train_on_pool(config, pool, self.run, order_seed=SEED, snapshots=SNAPSHOTS)
+        train_on_pool(self.config(), pool, self.run, order_seed=SEED, snapshots=SNAPSHOTS)
+        train_on_pool(self.stage5_config(), pool, self.stage5_run, order_seed=SEED, snapshots=STAGE5_SNAPSHOTS)
 
     def checkpoints(self):
-        return {step: self.run / (MODEL_DIR if step == BUDGET.steps else f"{MODEL_DIR}_{step}")
-                for step in (*SNAPSHOTS, BUDGET.steps)}
+        """``{name: (model directory, steps, trained backbone blocks)}`` of both runs."""
+        def of(run, prefix, snapshots, blocks):
+            return {f"{prefix}step{step}": (run / (MODEL_DIR if step == BUDGET.steps else f"{MODEL_DIR}_{step}"),
+                                            step, blocks) for step in (*snapshots, BUDGET.steps)}
+        return {**of(self.run, "", SNAPSHOTS, []),
+                **of(self.stage5_run, "stage5-", STAGE5_SNAPSHOTS, list(self.stage5_blocks()))}
 
     def validation_ao(self, candidates, val):
         """Track ``{name: (model_dir, Hyper, label)}`` on validation -> ``{name: mean AO}``."""
@@ -133,19 +166,18 @@ class DefaultSelection:
         return self.protocol.settings(self.rule)[self.base_label]
 
     def choose_checkpoint(self, val):
-        candidates = {f"step{step}": (path, self.base_hyper(), self.base_label)
-                      for step, path in self.checkpoints().items()}
+        candidates = {name: (path, self.base_hyper(), self.base_label)
+                      for name, (path, _, _) in self.checkpoints().items()}
         scores = self.validation_ao(candidates, val)
-        best = max(scores, key=scores.get)
-        self.choices["checkpoint"] = {"chosen": int(best.removeprefix("step")), "validation_ao": scores}
+        self.choices["checkpoint"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores}
         self.save()
-        return self.checkpoints()[self.choices["checkpoint"]["chosen"]]
+        return self.checkpoints()[self.choices["checkpoint"]["chosen"]][0]
 
     def settings_ao(self, model_dir, settings, val):
         """Validation AO of the chosen checkpoint ``model_dir`` under each ``(label, Hyper)`` of
         ``settings`` -> ``{label: mean AO}``."""
-        step = self.choices["checkpoint"]["chosen"]
-        candidates = {f"step{step}-{label}": (model_dir, values, label) for label, values in settings}
+        checkpoint = self.choices["checkpoint"]["chosen"]
+        candidates = {f"{checkpoint}-{label}": (model_dir, values, label) for label, values in settings}
         return {name.split("-", 1)[1]: score for name, score in self.validation_ao(candidates, val).items()}
 
     def choose_hyper(self, model_dir, val):
@@ -181,16 +213,16 @@ class DefaultSelection:
     def choose_lost_mode(self, model_dir, label, val, val_oov):
         """Lost mode off or at one of :data:`LOST_SCORES`, by mean AO over the validation videos and
         the out-of-view validation videos -> the chosen ``--hyper`` string."""
-        step = self.choices["checkpoint"]["chosen"]
+        checkpoint = self.choices["checkpoint"]["chosen"]
         settings = [label] + [f"{label},lost_score={score:g},lost_search_scale={LOST_SEARCH_SCALE:g}"
                               for score in LOST_SCORES]
         per_video = {}
         for split, dataset in (("val", val), ("val_oov", val_oov)):
             units = [(model_dir, hyper_sets.select(self.family, s)[1], s, dataset,
-                      self.protocol.tracks(split, "default", 0, f"step{step}-{s}")) for s in settings]
+                      self.protocol.tracks(split, "default", 0, f"{checkpoint}-{s}")) for s in settings]
             self.protocol.track_all(units, split)
             for s in settings:
-                scores = self.protocol.sequence_scores(split, dataset, "default", 0, f"step{step}-{s}")
+                scores = self.protocol.sequence_scores(split, dataset, "default", 0, f"{checkpoint}-{s}")
                 per_video.setdefault(s, []).extend(scores.values())
         scores = {s: float(np.mean(v)) for s, v in per_video.items()}
         self.choices["lost_mode"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores,
@@ -218,16 +250,18 @@ class DefaultSelection:
         return result
 
 
-def export(model_dir, label, steps, out):
+def export(model_dir, label, steps, backbone_blocks, out):
     """Copy the chosen model directory to ``out`` (a new folder) with its tracker settings ``label``
-    and how it was trained (``steps`` of ``BUDGET.batch`` pairs, by this file)."""
+    and how it was trained (``steps`` of ``BUDGET.batch`` pairs, these ``backbone_blocks`` trained
+    from :data:`STAGE5_EPOCH`, by this file)."""
     out = pathlib.Path(out)
     if out.exists():
         raise SystemExit(f"--export {out} exists; remove it or choose a new folder")
     shutil.copytree(model_dir, out)
     set_tracker(out, label)
     metadata = read_metadata(out)
-    metadata[TRAINING] = {"steps": steps, "batch": BUDGET.batch, "recipe": "experiments/default_tracker.py"}
+    metadata[TRAINING] = {"steps": steps, "batch": BUDGET.batch, "recipe": "experiments/default_tracker.py",
+                          "backbone_blocks": backbone_blocks}
     write_metadata(out, metadata)
 
 
@@ -252,7 +286,8 @@ def main(argv=None):
     sets = {"test": test, "test_oov": protocol.timed("data", selection.out_of_view, "test_oov")}
     print(json.dumps(protocol.timed("test tracking", selection.test, model_dir, chosen, label, sets), indent=1))
     if args.export:
-        export(model_dir, chosen, selection.choices["checkpoint"]["chosen"], args.export)
+        _, steps, blocks = selection.checkpoints()[selection.choices["checkpoint"]["chosen"]]
+        export(model_dir, chosen, steps, blocks, args.export)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from jaxtrack.errors import JaxtrackError
 from jaxtrack.models import BACKBONES, MODELS, abstract_variables, build
 from jaxtrack.models.efficientnet import block_plan
 from jaxtrack.models.lafa import LAFA
-from jaxtrack.models.layers import (DepthwiseConv, PointwiseConv, bilinear_sample, same_padding,
+from jaxtrack.models.layers import (DepthwiseConv, PointwiseConv, bilinear_sample, depthwise_stride1, same_padding,
                                     shifted_sum, xcorr_depthwise)
 
 TEMPLATE = jax.ShapeDtypeStruct((2, 127, 127, 3), jnp.float32)
@@ -194,6 +194,24 @@ def test_xcorr_and_depthwise_conv_match_grouped_convolution():
             dimension_numbers=("NHWC", "HWIO", "NHWC"), feature_group_count=6)
         np.testing.assert_allclose(conv.apply(params, x), expected, rtol=1e-5, atol=1e-5)
     assert shifted_sum(x, jnp.ones((3, 3, 6)), stride=2).shape == (1, 7, 7, 6)
+
+
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_depthwise_backward_equals_autodiff_of_the_slices(dilation):
+    """The hand-written gradients of the stride-1 depthwise convolution equal autodiff's."""
+    key_x, key_k, key_w = jax.random.split(jax.random.key(dilation), 3)
+    x = jax.random.normal(key_x, (2, 13, 11, 4))
+    kernel = jax.random.normal(key_k, (3, 5, 4))
+    out_shape = shifted_sum(x, kernel, dilation=dilation).shape
+    weights = jax.random.normal(key_w, out_shape)
+
+    def loss(depthwise):
+        return lambda x, k: jnp.sum(jnp.tanh(depthwise(x, k)) * weights)
+
+    expected = jax.grad(loss(lambda x, k: shifted_sum(x, k, dilation=dilation)), argnums=(0, 1))(x, kernel)
+    got = jax.jit(jax.grad(loss(lambda x, k: depthwise_stride1(x, k, dilation)), argnums=(0, 1)))(x, kernel)
+    for g, e in zip(got, expected):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
 
 
 def test_same_padding_puts_the_odd_pixel_after():

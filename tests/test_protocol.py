@@ -3,9 +3,11 @@ the FFT gradient of the correlation, TRE restarts, paired bootstrap statistics, 
 end to end at its smoke size (with a kill and resume)."""
 
 import importlib
+import itertools
 import json
 import pathlib
 import shutil
+import types
 
 import jax
 import jax.numpy as jnp
@@ -53,6 +55,39 @@ def test_apply_maps_equals_apply_on_crops():
     got = model.apply(variables, *maps, method="apply_maps")
     for name in expected:
         np.testing.assert_allclose(got[name], expected[name], rtol=1e-5, atol=1e-5)
+
+
+def test_stages_rerun_from_a_cached_level_equal_the_crops_path():
+    """Lite0's stage 5 run again from cached level-4 maps (what trains it on a feature pool): the
+    same outputs, and the same gradients of its blocks and of the head, as the network on crops."""
+    model = models.build({"name": "siamcar_lite0", "channels": 32, "num_convs": 1, "groups": 8})
+    variables = models.init_variables(model, jax.random.key(0))
+    rng = np.random.default_rng(0)
+    template = rng.uniform(0, 255, (2, 127, 127, 3)).astype(np.float32)
+    search = rng.uniform(0, 255, (2, 255, 255, 3)).astype(np.float32)
+    # level 5 zeroed: it must be computed again from level 4, not read
+    cached = [(m[0], m[1], jnp.zeros_like(m[2]))
+              for m in (model.apply(variables, crops, method="backbone_maps") for crops in (template, search))]
+    assert model.backbone.blocks_after(4) == ("blocks_8", "blocks_9", "blocks_10")
+
+    def objective(outputs):
+        return sum(jnp.sum(jnp.tanh(outputs[name])) for name in sorted(outputs))
+
+    def on_crops(params):
+        return objective(model.apply({**variables, "params": params}, template, search))
+
+    def on_cached(params):
+        return objective(model.apply({**variables, "params": params}, *cached, method="apply_maps", from_level=4))
+
+    np.testing.assert_allclose(on_cached(variables["params"]), on_crops(variables["params"]), rtol=1e-5)
+    expected, got = (jax.jit(jax.grad(f))(variables["params"]) for f in (on_crops, on_cached))
+    trained = lambda grads: [grads["head"], *(grads["backbone"][b] for b in model.backbone.blocks_after(4))]
+    for g, e in zip(jax.tree.leaves(trained(got)), jax.tree.leaves(trained(expected))):
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-3 * float(np.max(np.abs(e))))
+    assert np.any(jax.tree.leaves(got["backbone"]["blocks_8"])[0] != 0)
+    assert all(np.all(g == 0) for g in jax.tree.leaves(got["backbone"]["blocks_7"]))
+    with pytest.raises(ValueError, match="not one of the levels"):
+        model.apply(variables, *cached, method="apply_maps", from_level=2)
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +188,37 @@ def test_pool_training_keeps_the_pools_backbone_and_reuses_a_finished_run(small_
         train_on_pool(_pool_config(), pool, tmp_path / "run4", order_seed=0, progress=False, snapshots=(6,))
     with pytest.raises(JaxtrackError, match="frozen backbone"):
         train_on_pool(_pool_config(backbone_epoch=1), pool, tmp_path / "run3", order_seed=0, progress=False)
+    with pytest.raises(JaxtrackError, match="SmallNet cannot rerun"):
+        train_on_pool({**_pool_config(backbone_epoch=1), "pool_from_level": 1}, pool, tmp_path / "run3",
+                      order_seed=0, progress=False)
+
+
+def test_pool_training_of_the_stage_after_a_cached_level(tmp_path):
+    """pool_from_level=4 with stage 5 trainable: its blocks and the head train, the earlier blocks
+    keep the pool's weights; naming an earlier block is refused."""
+    model_config = {"name": "siamcar_lite0", "channels": 32, "num_convs": 1, "groups": 8}
+    model = models.build(model_config)
+    variables = models.init_variables(model, jax.random.key(0))
+    shapes = [jax.eval_shape(lambda x: model.apply(variables, x, method="backbone_maps"),
+                             jax.ShapeDtypeStruct((8, side, side, 3), jnp.float32)) for side in (127, 255)]
+    rng = np.random.default_rng(0)
+    batch = {"template_maps": tuple(rng.uniform(0, 2, m.shape).astype(np.float16) for m in shapes[0]),
+             "search_maps": tuple(rng.uniform(0, 2, m.shape).astype(np.float16) for m in shapes[1]),
+             "box": np.tile(np.float32([100, 100, 150, 160]), (8, 1)), "negative": np.zeros(8, bool)}
+    pool = types.SimpleNamespace(backbone={c: t["backbone"] for c, t in variables.items()},
+                                 batches=lambda size, seed: itertools.repeat(batch))
+    stage5 = list(model.backbone.blocks_after(4))
+    config = {**_pool_config(backbone_epoch=0), "model": model_config, "pool_from_level": 4}
+    config["optim"]["trainable_backbone"] = stage5
+    trained = models.load(train_on_pool(config, pool, tmp_path / "run", order_seed=0, progress=False))[1]["params"]
+    before = variables["params"]["backbone"]
+    changed = {name: not all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(trained["backbone"][name]),
+                                                                 jax.tree.leaves(before[name])))
+               for name in before}
+    assert {name for name, moved in changed.items() if moved} == set(stage5)
+    config["optim"]["trainable_backbone"] = ["blocks_7", *stage5]
+    with pytest.raises(JaxtrackError, match="must name blocks after level 4"):
+        train_on_pool(config, pool, tmp_path / "run2", order_seed=0, progress=False)
 
 
 def test_default_tracker_choices_follow_validation(tmp_path, monkeypatch):

@@ -30,7 +30,7 @@ from __future__ import annotations
 import flax.linen as nn
 import jax.numpy as jnp
 
-from jaxtrack.models.layers import DepthwiseConv, batch_norm, kaiming_out, same_padding
+from jaxtrack.models.layers import DepthwiseConv, PointwiseConv, batch_norm, kaiming_out, same_padding
 
 STAGES = ((3, 1, 1, 16, 1), (3, 2, 6, 24, 2), (5, 2, 6, 40, 2), (3, 2, 6, 80, 3),
           (5, 1, 6, 112, 3), (5, 2, 6, 192, 4), (3, 1, 6, 320, 1))
@@ -83,16 +83,14 @@ class MBConv(nn.Module):
         in_channels = x.shape[-1]
         out = x
         if self.expand != 1:
-            out = nn.Conv(in_channels * self.expand, (1, 1), use_bias=False,
-                          kernel_init=kaiming_out, name="expand_conv")(out)
+            out = PointwiseConv(in_channels * self.expand, name="expand_conv")(out)
             out = relu6(bn("bn0")(out))
         padding = tuple(same_padding(size, self.kernel, self.stride, self.dilation)
                         for size in out.shape[1:3])
         out = DepthwiseConv(self.kernel, strides=self.stride, dilation=self.dilation,
                             padding=padding, name="depthwise_conv")(out)
         out = relu6(bn("bn1")(out))
-        out = nn.Conv(self.out_channels, (1, 1), use_bias=False, kernel_init=kaiming_out,
-                      name="project_conv")(out)
+        out = PointwiseConv(self.out_channels, name="project_conv")(out)
         out = bn("bn2")(out)
         if self.stride == 1 and in_channels == self.out_channels:
             out = out + x
@@ -101,21 +99,41 @@ class MBConv(nn.Module):
 
 class EfficientNetLite0(nn.Module):
     """Input (B, H, W, 3) float32 (normalised RGB for the ImageNet weights); returns one
-    (B, ceil(H/8), ceil(W/8), C) map per stage in ``levels``."""
+    (B, ceil(H/8), ceil(W/8), C) map per stage in ``levels``.
+
+    ``from_level`` (a stage in ``levels``): the input is instead a tuple of this module's own
+    maps (one per level, e.g. cached by :mod:`jaxtrack.train.feature_pool`); the stages after
+    ``from_level`` are run again from its map, the earlier maps are returned unchanged. That is
+    how the blocks of :meth:`blocks_after` train on cached maps.
+    """
 
     levels: tuple = (3, 4, 5)
     frozen_bn: bool = True
 
+    def blocks_after(self, level):
+        """Names of the blocks that ``from_level=level`` runs (the stages after ``level``)."""
+        return tuple(f"blocks_{index}" for index, row in enumerate(block_plan(self.levels)) if row[0] > level)
+
     @nn.compact
-    def __call__(self, x, train=False):
-        padding = tuple(same_padding(size, 3, 2) for size in x.shape[1:3])
-        x = nn.Conv(STEM_CHANNELS, (3, 3), strides=2, padding=padding, use_bias=False,
-                    kernel_init=kaiming_out, name="conv_stem")(x)
-        x = relu6(batch_norm("bn0", train=train, frozen=self.frozen_bn, momentum=BN_MOMENTUM,
-                             epsilon=BN_EPSILON)(x))
+    def __call__(self, x, train=False, from_level=None):
         plan = block_plan(self.levels)
-        outputs = []
-        for index, (stage, kernel, stride, dilation, expand, _, out_channels) in enumerate(plan):
+        if from_level is None:
+            padding = tuple(same_padding(size, 3, 2) for size in x.shape[1:3])
+            x = nn.Conv(STEM_CHANNELS, (3, 3), strides=2, padding=padding, use_bias=False,
+                        kernel_init=kaiming_out, name="conv_stem")(x)
+            x = relu6(batch_norm("bn0", train=train, frozen=self.frozen_bn, momentum=BN_MOMENTUM,
+                                 epsilon=BN_EPSILON)(x))
+            first, outputs = 0, []
+        else:
+            if from_level not in self.levels:
+                raise ValueError(f"from_level {from_level} is not one of the levels {self.levels}")
+            if len(x) != len(self.levels):
+                raise ValueError(f"from_level needs {len(self.levels)} maps (levels {self.levels}), got {len(x)}")
+            kept = self.levels.index(from_level) + 1
+            outputs, x = list(x[:kept]), x[kept - 1]
+            first = sum(1 for row in plan if row[0] <= from_level)
+        for index in range(first, len(plan)):
+            stage, kernel, stride, dilation, expand, _, out_channels = plan[index]
             x = MBConv(kernel, stride, dilation, expand, out_channels, frozen_bn=self.frozen_bn,
                        name=f"blocks_{index}")(x, train)
             last_of_stage = index + 1 == len(plan) or plan[index + 1][0] != stage

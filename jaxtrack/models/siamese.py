@@ -55,10 +55,16 @@ class SiameseModel(nn.Module):
     def features(self, crops, template, train=False):
         return self.adjust(self.backbone_maps(crops, train), template, train)
 
-    def apply_maps(self, template_maps, search_maps, search_size=255, train=False):
+    def apply_maps(self, template_maps, search_maps, search_size=255, train=False, from_level=None):
         """The network from the backbone's maps on: what training on cached features of a frozen
         backbone runs (:mod:`jaxtrack.train.feature_pool`); ``search_size`` is the side of the
-        search crops the maps come from. Returns the head's dict of outputs."""
+        search crops the maps come from. ``from_level``: the backbone's stages after this level
+        run again from the cached map of that level (backbones with ``from_level``, e.g.
+        :class:`jaxtrack.models.efficientnet.EfficientNetLite0`), so they can train. Returns the
+        head's dict of outputs."""
+        if from_level is not None:
+            template_maps = self.backbone(template_maps, train, from_level=from_level)
+            search_maps = self.backbone(search_maps, train, from_level=from_level)
         return self.head(self.adjust(template_maps, True, train), self.adjust(search_maps, False, train),
                          search_size, train)
 

@@ -2,8 +2,10 @@
 
 The same :class:`jaxtrack.train.recipe.Recipe` (labels, objective, optimiser, schedule) and jitted
 step as :func:`jaxtrack.train.trainer.train`, fed the pool's cached backbone maps instead of
-crops. A run is one unit: it either finished (its model directory exists and is reused) or it is
-started again from step 0.
+crops. With ``pool_from_level`` in the config, the backbone's stages after that level run again
+from the cached map of that level, so ``optim.trainable_backbone`` may name their blocks (e.g.
+EfficientNet-Lite0's stage 5 from level 4). A run is one unit: it either finished (its model
+directory exists and is reused) or it is started again from step 0.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ def train_on_pool(config, pool, out, *, order_seed, compiled=None, progress=True
     """Train ``config`` on ``pool`` into the folder ``out`` -> the model directory ``out/model``.
 
     Args:
-      config: an experiment config whose backbone stays frozen for the whole run; the run starts
-        from the pool's backbone (:attr:`FeaturePool.backbone`), whatever ``pretrained`` says.
+      config: an experiment config whose backbone stays frozen for the whole run, or trains only
+        blocks after ``config["pool_from_level"]``; the run starts from the pool's backbone
+        (:attr:`FeaturePool.backbone`), whatever ``pretrained`` says.
       pool: a :class:`jaxtrack.train.feature_pool.FeaturePool`.
       out: the run's folder: ``metrics.jsonl``, ``config.json``, and ``model/`` when finished.
       order_seed: the pool's batch order (the same for runs that are to be paired).
@@ -42,8 +45,8 @@ def train_on_pool(config, pool, out, *, order_seed, compiled=None, progress=True
       snapshots: steps before the last at which the model is also written, as ``out/model_<step>``
         (checkpoints a validation split chooses from; the last step is ``out/model``).
     Raises:
-      JaxtrackError: the config would train the backbone, or its batch does not divide over the
-        devices.
+      JaxtrackError: the config would train backbone blocks that the cached maps do not rerun,
+        or its batch does not divide over the devices.
     """
     config = plain_dict(config)
     out = pathlib.Path(out)
@@ -56,8 +59,7 @@ def train_on_pool(config, pool, out, *, order_seed, compiled=None, progress=True
     mesh = make_mesh()
     recipe, step_fn = _compiled(config, mesh, {} if compiled is None else compiled)
     if recipe.backbone_start < recipe.total_steps:
-        raise JaxtrackError(f"optim.backbone_epoch starts backbone training at step {recipe.backbone_start} of "
-                            f"{recipe.total_steps}: cached features need a frozen backbone")
+        _check_trainable_after_level(recipe, config.get("pool_from_level"))
     batch_size = config["data"]["batch_size"]
     if any(not 0 < step < recipe.total_steps for step in snapshots):
         raise JaxtrackError(f"snapshots {list(snapshots)} must lie in 1..{recipe.total_steps - 1}")
@@ -65,7 +67,8 @@ def train_on_pool(config, pool, out, *, order_seed, compiled=None, progress=True
         raise JaxtrackError(f"batch_size {batch_size} is not divisible by the {mesh.size} devices")
     state = recipe.initial_state(mesh)
     grafted = graft_backbone({"params": state["params"], "batch_stats": state["batch_stats"]}, pool.backbone)
-    state = {**state, **jax.device_put(grafted, replicated(mesh))}
+    # through the host: the step donates its state, which must not take over the pool's device buffers
+    state = {**state, **jax.device_put(jax.device_get(grafted), replicated(mesh))}
     batches = pool.batches(batch_size, order_seed)
     sharding = data_sharding(mesh)
     log_every = config.get("log_every", 20)
@@ -98,12 +101,29 @@ def _save_model(path, config, state):
     model_files.save(path, name, model_config, variables)
 
 
+def _check_trainable_after_level(recipe, level):
+    """Raise unless every trainable backbone block is rerun from the cached maps of ``level``."""
+    if level is None:
+        raise JaxtrackError(f"optim.backbone_epoch starts backbone training at step {recipe.backbone_start} of "
+                            f"{recipe.total_steps}: cached features need a frozen backbone, or pool_from_level "
+                            "and optim.trainable_backbone naming blocks after it")
+    backbone = recipe.model.backbone
+    if not hasattr(backbone, "blocks_after"):
+        raise JaxtrackError(f"pool_from_level: the backbone {type(backbone).__name__} cannot rerun stages "
+                            "from a cached level")
+    rerun = set(backbone.blocks_after(level))
+    trainable = recipe.config["optim"].get("trainable_backbone")
+    if not rerun or trainable is None or not set(trainable) <= rerun:
+        raise JaxtrackError(f"optim.trainable_backbone {trainable} must name blocks after level {level} "
+                            f"({sorted(rerun)}): the cached maps of the earlier ones cannot train")
+
+
 def _compiled(config, mesh, cache):
     """(recipe of ``config``, its jitted step), the step shared through ``cache`` by configs that
     differ only in ``seed`` (the seed enters through the initial state, not the step)."""
     key = json.dumps({**config, "seed": None}, sort_keys=True)
     if key not in cache:
         recipe = Recipe.from_config(config)
-        cache[key] = recipe, recipe.jitted_step(mesh)
+        cache[key] = recipe, recipe.jitted_step(mesh, config.get("pool_from_level"))
     recipe, step_fn = cache[key]
     return dataclasses.replace(recipe, config=config), step_fn

@@ -72,12 +72,16 @@ class Recipe:
             backbone_start=optim.get("backbone_epoch", BACKBONE_EPOCH) * steps_per_epoch,  # as make_optimizer
             total_steps=steps_per_epoch * optim["epochs"], compute_dtype=compute_dtype)
 
-    def jitted_step(self, mesh):
+    def jitted_step(self, mesh, maps_from_level=None):
         """``step(state, batch, index) -> (state, metrics)`` jitted for ``mesh``; before
-        :attr:`backbone_start` it runs without backbone gradients."""
+        :attr:`backbone_start` it runs without backbone gradients. ``maps_from_level``: from
+        :attr:`backbone_start` on, batches of cached backbone maps rerun the backbone after this
+        level (see :func:`jaxtrack.train.step.make_train_step`); before, the cached maps of every
+        level are read as they are."""
         steps = {train_backbone: jit_train_step(make_train_step(
             self.model, self.labeler, self.objective, self.optimizer, self.samples, groups=self.groups,
-            train_backbone=train_backbone, compute_dtype=self.compute_dtype), mesh)
+            train_backbone=train_backbone, compute_dtype=self.compute_dtype,
+            maps_from_level=maps_from_level if train_backbone else None), mesh)
             for train_backbone in (False, True)}
 
         def step(state, batch, index):

@@ -23,7 +23,7 @@ BATCH_AXIS = "data"
 
 
 def make_train_step(model, labeler, objective, optimizer, samples, *, groups=None, train_backbone=True,
-                    compute_dtype="float32"):
+                    compute_dtype="float32", maps_from_level=None):
     """``step(state, batch) -> (state, metrics)``, pure; jit it with :func:`jit_train_step`.
 
     Args:
@@ -41,8 +41,10 @@ def make_train_step(model, labeler, objective, optimizer, samples, *, groups=Non
     Batch: ``template`` (B, 127, 127, 3) and ``search`` (B, 255, 255, 3) uint8 or float, ``box``
     (B, 4) xyxy search-crop pixels, ``negative`` (B,) bool. Instead of the crops, a batch may carry
     the frozen backbone's maps of them, ``template_maps`` and ``search_maps`` (tuples of
-    (B, h, w, c) maps, any float dtype; :mod:`jaxtrack.train.feature_pool`), with ``train_backbone``
-    False: the step then starts at the neck.
+    (B, h, w, c) maps, any float dtype; :mod:`jaxtrack.train.feature_pool`): the step then starts at
+    the neck, or, with ``maps_from_level``, at the backbone's stages after that level
+    (:meth:`jaxtrack.models.siamese.SiameseModel.apply_maps`); only those backbone parameters may
+    then be trainable.
     """
     samples = jnp.asarray(samples, jnp.float32)
     regression = family_of(model).regression
@@ -51,11 +53,12 @@ def make_train_step(model, labeler, objective, optimizer, samples, *, groups=Non
 
     def forward(variables, batch):
         if "search_maps" in batch:
-            if train_backbone:
-                raise ValueError("a batch of cached backbone maps cannot train the backbone")
+            if train_backbone and maps_from_level is None:
+                raise ValueError("a batch of cached backbone maps trains the backbone only from a level "
+                                 "(maps_from_level)")
             as_float = lambda maps: tuple(m.astype(jnp.float32) for m in maps)
             return apply(variables, as_float(batch["template_maps"]), as_float(batch["search_maps"]),
-                         train=True, mutable=["batch_stats"], method="apply_maps")
+                         train=True, mutable=["batch_stats"], method="apply_maps", from_level=maps_from_level)
         template = batch["template"].astype(jnp.float32)
         search = batch["search"].astype(jnp.float32)
         return apply(variables, template, search, train=True, mutable=["batch_stats"])
