@@ -25,12 +25,15 @@ Stages (each a unit on disk: a rerun skips what is finished):
 6. Lost-target mode (:class:`jaxtrack.track.hyper.Hyper` ``lost_*``): off or one of
    :data:`LOST_SCORES` (search window :data:`LOST_SEARCH_SCALE` times wider while lost), chosen on
    the validation videos together with as many validation videos whose target leaves the frame
-   for a while (seed 5, ``out_of_view=1``), by mean AO over both.
+   for a while (seed 5, ``out_of_view=1``), by mean AO over both. Then, the same way, the
+   template update (``template_rate``, ``template_score``; added 2026-12-01): off or one of
+   :data:`TEMPLATE_RATES` x :data:`TEMPLATE_SCORES`.
 7. Export: the chosen model, with its chosen tracker settings and how it was trained (steps,
    batch, this file) stored in the model directory, to
    ``--export`` (what ``jaxtrack/weights/cpu_default`` ships).
 8. Report (no choice): AO on held-out synthetic test videos (seed 3) and on held-out out-of-view
-   videos (seed 6), the default beside the same model without lost mode and CSRT.
+   videos (seed 6), the default beside the same model without the template update, without lost
+   mode, and CSRT.
 
 Command (resumable; it made the shipped ``jaxtrack/weights/cpu_default``, trained with the CPU
 compiler option of that time, YNNPACK's ``DOT`` fusion type; today's ``REDUCE`` rounds
@@ -85,6 +88,8 @@ SEED = 0
 OUT_OF_VIEW_SEEDS = {"val_oov": 5, "test_oov": 6}
 LOST_SCORES, LOST_SEARCH_SCALE = (0.1, 0.2, 0.3), 2.0
 """Lost-mode thresholds tried on validation (0 = off is the alternative) and the window factor."""
+TEMPLATE_RATES, TEMPLATE_SCORES = (0.02, 0.05, 0.1), (0.3, 0.6)
+"""Template-update rates and lowest scores tried on validation (off is the alternative)."""
 
 
 def protocol_rule(choices_path=PROTOCOL_CHOICES):
@@ -213,9 +218,21 @@ class DefaultSelection:
     def choose_lost_mode(self, model_dir, label, val, val_oov):
         """Lost mode off or at one of :data:`LOST_SCORES`, by mean AO over the validation videos and
         the out-of-view validation videos -> the chosen ``--hyper`` string."""
-        checkpoint = self.choices["checkpoint"]["chosen"]
         settings = [label] + [f"{label},lost_score={score:g},lost_search_scale={LOST_SEARCH_SCALE:g}"
                               for score in LOST_SCORES]
+        return self.choose_on_both("lost_mode", model_dir, settings, val, val_oov)
+
+    def choose_template_update(self, model_dir, label, val, val_oov):
+        """Template update off or at one of :data:`TEMPLATE_RATES` x :data:`TEMPLATE_SCORES`, by
+        mean AO over the validation and out-of-view validation videos -> the chosen ``--hyper``."""
+        settings = [label] + [f"{label},template_rate={rate:g},template_score={score:g}"
+                              for rate, score in itertools.product(TEMPLATE_RATES, TEMPLATE_SCORES)]
+        return self.choose_on_both("template_update", model_dir, settings, val, val_oov)
+
+    def choose_on_both(self, stage, model_dir, settings, val, val_oov):
+        """The ``--hyper`` string of ``settings`` with the best mean AO over the validation and the
+        out-of-view validation videos, recorded as choice ``stage``."""
+        checkpoint = self.choices["checkpoint"]["chosen"]
         per_video = {}
         for split, dataset in (("val", val), ("val_oov", val_oov)):
             units = [(model_dir, hyper_sets.select(self.family, s)[1], s, dataset,
@@ -225,16 +242,15 @@ class DefaultSelection:
                 scores = self.protocol.sequence_scores(split, dataset, "default", 0, f"{checkpoint}-{s}")
                 per_video.setdefault(s, []).extend(scores.values())
         scores = {s: float(np.mean(v)) for s, v in per_video.items()}
-        self.choices["lost_mode"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores,
-                                     "videos": len(per_video[label])}
+        self.choices[stage] = {"chosen": max(scores, key=scores.get), "validation_ao": scores,
+                               "videos": len(per_video[settings[0]])}
         self.save()
-        return self.choices["lost_mode"]["chosen"]
+        return self.choices[stage]["chosen"]
 
-    def test(self, model_dir, label, without_lost, sets):
-        """AO of the chosen default (``label``), the same model without lost mode and CSRT on the
-        held-out ``sets`` ({split: dataset}) -> ``{split: {tracker: {"ao", "videos"}}}`` (reported,
-        never chosen on)."""
-        trackers = {"default": label, "default_without_lost_mode": without_lost}
+    def test(self, model_dir, trackers, sets):
+        """AO of the ``trackers`` ({name: ``--hyper`` string of the chosen model}: the default and
+        its settings before the last stages) and CSRT on the held-out ``sets`` ({split: dataset})
+        -> ``{split: {tracker: {"ao", "videos"}}}`` (reported, never chosen on)."""
         result = {}
         for split, dataset in sets.items():
             units = [(model_dir, hyper_sets.select(self.family, s)[1], s, dataset,
@@ -281,10 +297,12 @@ def main(argv=None):
     label = protocol.timed("validation", selection.choose_hyper, model_dir, val)
     label = protocol.timed("validation", selection.choose_search_size, model_dir, label, val)
     val_oov = protocol.timed("data", selection.out_of_view, "val_oov")
-    chosen = protocol.timed("validation", selection.choose_lost_mode, model_dir, label, val, val_oov)
+    with_lost = protocol.timed("validation", selection.choose_lost_mode, model_dir, label, val, val_oov)
+    chosen = protocol.timed("validation", selection.choose_template_update, model_dir, with_lost, val, val_oov)
     print(json.dumps(selection.choices, indent=1))
     sets = {"test": test, "test_oov": protocol.timed("data", selection.out_of_view, "test_oov")}
-    print(json.dumps(protocol.timed("test tracking", selection.test, model_dir, chosen, label, sets), indent=1))
+    trackers = {"default": chosen, "default_without_template_update": with_lost, "default_without_lost_mode": label}
+    print(json.dumps(protocol.timed("test tracking", selection.test, model_dir, trackers, sets), indent=1))
     if args.export:
         _, steps, blocks = selection.checkpoints()[selection.choices["checkpoint"]["chosen"]]
         export(model_dir, chosen, steps, blocks, args.export)

@@ -382,6 +382,38 @@ def test_lost_mode_is_recorded_only_when_on(small_car):
     assert record["hyper"] == "otb,lost_score=0.3,lost_search_scale=2"
 
 
+def test_template_update_blends_the_template_embedded_at_the_new_box(small_car):
+    model, variables = small_car
+    factory = siamese.siamese_factory(model, variables, hyper="otb")
+    rng = np.random.default_rng(2)
+    frames = [rng.integers(0, 255, (120, 160, 3), np.uint8) for _ in range(3)]
+    first_box = np.array([60.0, 40.0, 90.0, 80.0])
+
+    def tracked(setting):
+        tracker = siamese.SiameseTracker(factory.functions, factory.weights._replace(
+            hyper=hyper.select("siamcar", setting)[1].as_arrays()), factory.geometry)
+        tracker.init(frames[0], first_box)
+        initial = tracker.state.template
+        boxes = [tracker.update(frame)[0] for frame in frames[1:]]
+        return initial, boxes, tracker.state
+
+    initial, off_boxes, off = tracked("otb")
+    _, never_boxes, never = tracked("otb,template_rate=0.5,template_score=2")  # no score reaches 2
+    for a, b in zip(jax.tree.leaves(never.template), jax.tree.leaves(initial)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(never_boxes, off_boxes)
+    _, _, replaced = tracked("otb,template_rate=1,template_score=0")  # the last frame's embedding
+    window = square_window(replaced.center, context_side(replaced.size, factory.geometry.context))
+    crop = crop_window(frames[-1], window, factory.geometry.exemplar_size, replaced.padding)
+    expected = model.apply(factory.weights.variables, crop[None], method="embed_template")
+    for a, b in zip(jax.tree.leaves(replaced.template), jax.tree.leaves(expected)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    assert factory.functions[1]._cache_size() == 1  # rates are values: one compiled function
+    record = siamese.siamese_factory(model, variables, hyper="otb,template_rate=0.02,template_score=0.5").record()
+    assert record["hyper_values"]["template_rate"] == pytest.approx(0.02)
+    assert "template_rate" not in factory.record()["hyper_values"]
+
+
 # tracked xyxy boxes on frames 1, 5 and 11 of OTB Crossing by random_model(name, seed=1), recorded
 # before lost mode existed: with it off, tracking is unchanged
 PINNED_BEFORE_LOST_MODE = {

@@ -12,6 +12,11 @@ with a weaker cosine window until the score exceeds ``found_score``; e.g.
 ``"otb,lost_score=0.3,lost_search_scale=2"``. pysot's ``siamrpn_r50_l234_dwxcorr_lt`` uses
 ``CONFIDENCE_LOW`` 0.8, ``CONFIDENCE_HIGH`` 0.998 and an 831-pixel lost crop, a window
 831 / 255 = 3.26 times wider (:mod:`jaxtrack.track.siamese_tracker`: how jaxtrack's differs).
+
+Template update (off by default; jaxtrack's, after the linear update that UpdateNet (Zhang et
+al., ICCV 2019) compares against): on a frame scoring at least ``template_score``, and not lost,
+the template features become ``(1 - template_rate) * template + template_rate * new``, ``new``
+embedded from the frame at the tracked box; e.g. ``"otb,template_rate=0.02,template_score=0.5"``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ class Hyper(NamedTuple):
         up to ``lost_score`` end it as soon as the score reaches ``lost_score``.
       lost_search_scale: factor on the search window's side (frame pixels) while lost.
       lost_window_influence: ``window_influence`` while lost (pysot's long-term tracker: 0.001).
+      template_rate: weight of the newly embedded template in the running one per updated frame
+        (0: no update; module docstring).
+      template_score: the lowest score of a frame that updates the template.
     """
 
     penalty_k: float
@@ -47,6 +55,8 @@ class Hyper(NamedTuple):
     found_score: float = 0.0
     lost_search_scale: float = 1.0
     lost_window_influence: float = 0.001
+    template_rate: float = 0.0
+    template_score: float = 0.0
 
     def as_arrays(self):
         return Hyper(*(jnp.asarray(v, jnp.float32) for v in self))
@@ -54,6 +64,8 @@ class Hyper(NamedTuple):
 
 LOST_MODE = ("lost_score", "found_score", "lost_search_scale", "lost_window_influence")
 """The fields of lost-target mode, which does nothing while ``lost_score`` is 0."""
+TEMPLATE_UPDATE = ("template_rate", "template_score")
+"""The fields of the template update, which does nothing while ``template_rate`` is 0."""
 
 _RPN = {  # pysot experiments/*/config.yaml
     "vot": Hyper(penalty_k=0.05, window_influence=0.42, lr=0.38),       # siamrpn_r50_l234_dwxcorr

@@ -12,7 +12,7 @@ import jax
 import numpy as np
 
 import jaxtrack
-from jaxtrack.track.hyper import LOST_MODE
+from jaxtrack.track.hyper import LOST_MODE, TEMPLATE_UPDATE
 
 
 def tree_digest(tree):
@@ -27,10 +27,13 @@ def tree_digest(tree):
 
 def siamese_record(family, hyper_name, hyper, variables):
     """The record of a Siamese tracker: family, the weights' digest, the parameter set's name and
-    values (lost-mode values only when it is on, so records from before it existed still match)."""
+    values (lost-mode and template-update values only when they are on, so records from before
+    they existed still match)."""
     values = {k: float(v) for k, v in hyper._asdict().items()}
     if values["lost_score"] == 0.0:
         values = {k: v for k, v in values.items() if k not in LOST_MODE}
+    if values["template_rate"] == 0.0:
+        values = {k: v for k, v in values.items() if k not in TEMPLATE_UPDATE}
     return {"tracker": family, "model": tree_digest(variables), "hyper": hyper_name,
             "hyper_values": values, "jaxtrack": jaxtrack.__version__}
 

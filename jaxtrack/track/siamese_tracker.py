@@ -23,6 +23,10 @@ the search window's side is ``lost_search_scale`` times larger and the cosine wi
 whose lost crop grows in pixels (831 instead of 255, same frame pixels per crop pixel), the crop
 keeps its pixel size, so every frame runs one compiled function with the same shapes and the
 target appears ``lost_search_scale`` times smaller on a lost crop.
+
+Template update (``template_rate`` > 0; :mod:`jaxtrack.track.hyper`): after a frame scoring at
+least ``template_score`` and not lost, the template features are blended with the template
+embedded from that frame at the new box (one more template embedding per frame).
 """
 
 from __future__ import annotations
@@ -177,9 +181,25 @@ def track(model, geometry, weights, state, frame):
     crop = by_mode(lambda lost_scale: search_crop(geometry, state, frame, lost_scale)[0])
     outputs = model.apply(weights.variables, state.template, crop[None], method="apply_search")
     outputs = jax.tree.map(lambda x: x[0], outputs)
-    return by_mode(lambda lost_scale: locate(geometry, hyper, state, outputs,
-                                             search_window(geometry, state, lost_scale),
-                                             lost_mode=lost_scale is not None))
+    box, score, state = by_mode(lambda lost_scale: locate(geometry, hyper, state, outputs,
+                                                          search_window(geometry, state, lost_scale),
+                                                          lost_mode=lost_scale is not None))
+    state = jax.lax.cond(hyper.template_rate > 0.0,
+                         lambda: update_template(model, geometry, weights, state, frame, score), lambda: state)
+    return box, score, state
+
+
+def update_template(model, geometry, weights, state, frame, score):
+    """``state`` with its template blended with the one embedded at its box on ``frame``, at rate
+    ``template_rate`` when ``score`` >= ``template_score`` and the target is not lost (module
+    docstring)."""
+    hyper = weights.hyper
+    window = square_window(state.center, context_side(state.size, geometry.context))
+    crop = crop_window(frame, window, geometry.exemplar_size, state.padding)
+    new = model.apply(weights.variables, crop[None], method="embed_template")
+    rate = jnp.where((score >= hyper.template_score) & ~state.lost, hyper.template_rate, 0.0)
+    return state._replace(template=jax.tree.map(lambda old, fresh: (1.0 - rate) * old + rate * fresh,
+                                                state.template, new))
 
 
 def jit_tracker(model, geometry, compiler_options=None):
