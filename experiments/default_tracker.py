@@ -45,7 +45,8 @@ pool 16, training 35, validation 28, test tracking 13), before the search-region
 after it was added took 26 more (validation 17, test tracking 9); resuming after the stage-5
 run was added (2026-12-01, idle, today's compiler option; the frozen run kept) took 44 more
 (training 42: 1,200 steps at about 40 pairs/s, then 1,200 at about 10; validation 2; the frozen
-checkpoint stayed the choice, so nothing after it was rerun). Per part in
+checkpoint stayed the choice, so nothing after it was rerun); resuming after the template-update
+stage was added took 16 more (its validation 15; template update off stayed the choice). Per part in
 WORKDIR/report/times.json; the choices and figures are in docs/results.md.
 Output: WORKDIR/report/choices.json (every validation figure and the choices), times.json,
 test.json; the exported model directory.
