@@ -184,7 +184,8 @@ class DefaultSelection:
         ``settings`` -> ``{label: mean AO}``."""
         checkpoint = self.choices["checkpoint"]["chosen"]
         candidates = {f"{checkpoint}-{label}": (model_dir, values, label) for label, values in settings}
-        return {name.split("-", 1)[1]: score for name, score in self.validation_ao(candidates, val).items()}
+        return {name.removeprefix(f"{checkpoint}-"): score
+                for name, score in self.validation_ao(candidates, val).items()}
 
     def choose_hyper(self, model_dir, val):
         """The tracker grid (:data:`PENALTY_K` x :data:`WINDOW_INFLUENCE`, then :data:`LR`) on
