@@ -15,9 +15,12 @@ Stages (each a unit on disk: a rerun skips what is finished):
    same with the backbone's stage 5 (3 blocks, 112 channels) trained too from epoch
    :data:`STAGE5_EPOCH` of 20 at :data:`STAGE5_LR_SCALE` times the rate (pysot's late, slow
    backbone; it runs again from the pool's cached level-4 maps, so the backbone's other stages
-   are never run; models at :data:`STAGE5_SNAPSHOTS`). The rule, written before the stage-5 run:
-   of all these checkpoints, the one with the best validation AO at the protocol's chosen
-   hyperparameter set is kept.
+   are never run; models at :data:`STAGE5_SNAPSHOTS`). A third run (added 2026-12-01, second
+   session) trains the frozen run's config on more data, :data:`MORE_DATA`: 1,800 training
+   videos (the same seed, so the first 600 are the others') and a pool of 36,000 pairs, the same
+   steps, schedule and initialisation (models at :data:`SNAPSHOTS`). The rule, written before the
+   stage-5 run and kept for the third: of all these checkpoints, the one with the best validation
+   AO at the protocol's chosen hyperparameter set is kept (every later stage then runs on it).
 4. Tracker hyperparameters: a grid around that set on validation (:data:`PENALTY_K` x
    :data:`WINDOW_INFLUENCE`, then :data:`LR` at the best), the best mean AO kept.
 5. Search region: the search crop's side, :data:`SEARCH_SIZES` (a larger crop sees farther,
@@ -55,6 +58,7 @@ test.json; the exported model directory.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import pathlib
@@ -85,6 +89,9 @@ STAGE5_FROM_LEVEL, STAGE5_EPOCH, STAGE5_LR_SCALE = 4, 10, 0.1
 """Stage 5 runs again from the cached level-4 maps, trains from epoch 10 of 20 at 0.1x the rate."""
 STAGE5_SNAPSHOTS = (1800,)
 """The stage-5 run's earlier checkpoint (before epoch 10 it equals the frozen run)."""
+MORE_DATA = dataclasses.replace(BUDGET, pool=36000, train_videos=1800)
+"""The more-data run's sizes: three times the training videos (the first 600 are the frozen run's)
+and a pool three times larger, so that its 2,400 steps see each pair about once, not three times."""
 SEED = 0
 OUT_OF_VIEW_SEEDS = {"val_oov": 5, "test_oov": 6}
 LOST_SCORES, LOST_SEARCH_SCALE = (0.1, 0.2, 0.3), 2.0
@@ -127,6 +134,9 @@ class DefaultSelection:
         self.family = family_of(models.build({"name": self.spec.model})).name
         self.run = self.protocol.workdir / "runs" / self.rule
         self.stage5_run = self.protocol.workdir / "runs" / f"{self.rule}_stage5"
+        self.more_data = ablation_labels.Protocol(self.protocol.workdir / "more_data", "full", shared,
+                                                  only=[ablation_labels.BASELINE, self.rule], budget=MORE_DATA)
+        self.more_data_run = self.protocol.workdir / "runs" / f"{self.rule}_more_data"
         self.choices_path = self.protocol.report / "choices.json"
         self.choices = json.loads(self.choices_path.read_text()) if self.choices_path.exists() else {}
         self.choices["rule"] = {"chosen": self.rule, "hyper": self.base_label, "protocol_validation_ao": self.protocol_ao}
@@ -134,8 +144,9 @@ class DefaultSelection:
     def save(self):
         atomic_write(self.choices_path, json.dumps(self.choices, indent=1))
 
-    def config(self):
-        return plain_dict(ablation_labels.run_config(self.spec, SEED, BUDGET, self.protocol.workdir / "synthetic"))
+    def config(self, budget=BUDGET, data_root=None):
+        data_root = data_root or self.protocol.workdir / "synthetic"
+        return plain_dict(ablation_labels.run_config(self.spec, SEED, budget, data_root))
 
     def stage5_config(self):
         """The frozen run's config with stage 5 trained from :data:`STAGE5_EPOCH`."""
@@ -148,9 +159,11 @@ class DefaultSelection:
     def stage5_blocks(self):
         return models.build({"name": self.spec.model}).backbone.blocks_after(STAGE5_FROM_LEVEL)
 
-    def train(self, pool):
+    def train(self, pool, more_data_pool):
         train_on_pool(self.config(), pool, self.run, order_seed=SEED, snapshots=SNAPSHOTS)
         train_on_pool(self.stage5_config(), pool, self.stage5_run, order_seed=SEED, snapshots=STAGE5_SNAPSHOTS)
+        train_on_pool(self.config(MORE_DATA, self.more_data.workdir / "synthetic"), more_data_pool,
+                      self.more_data_run, order_seed=SEED, snapshots=SNAPSHOTS)
 
     def checkpoints(self):
         """``{name: (model directory, steps, trained backbone blocks)}`` of both runs."""
@@ -158,7 +171,8 @@ class DefaultSelection:
             return {f"{prefix}step{step}": (run / (MODEL_DIR if step == BUDGET.steps else f"{MODEL_DIR}_{step}"),
                                             step, blocks) for step in (*snapshots, BUDGET.steps)}
         return {**of(self.run, "", SNAPSHOTS, []),
-                **of(self.stage5_run, "stage5-", STAGE5_SNAPSHOTS, list(self.stage5_blocks()))}
+                **of(self.stage5_run, "stage5-", STAGE5_SNAPSHOTS, list(self.stage5_blocks())),
+                **of(self.more_data_run, "more-data-", SNAPSHOTS, [])}
 
     def validation_ao(self, candidates, val):
         """Track ``{name: (model_dir, Hyper, label)}`` on validation -> ``{name: mean AO}``."""
@@ -294,7 +308,8 @@ def main(argv=None):
     val = protocol.timed("data", protocol.synthetic, "val")
     test = protocol.timed("data", protocol.synthetic, "test")
     pool = protocol.timed("feature pool", protocol.pool)
-    protocol.timed("training", selection.train, pool)
+    more_data_pool = protocol.timed("feature pool", selection.more_data.pool)
+    protocol.timed("training", selection.train, pool, more_data_pool)
     model_dir = protocol.timed("validation", selection.choose_checkpoint, val)
     label = protocol.timed("validation", selection.choose_hyper, model_dir, val)
     label = protocol.timed("validation", selection.choose_search_size, model_dir, label, val)
