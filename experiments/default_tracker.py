@@ -7,7 +7,8 @@ Stages (each a unit on disk: a rerun skips what is finished):
    (``docs/ablation/choices.json``, :data:`PROTOCOL_CHOICES`): the rule with the best validation
    AO, trained as that protocol trains it (SiamCAR-style head on a frozen, ImageNet-pretrained
    EfficientNet-Lite0; the feature pool and trainer of :mod:`jaxtrack.train.feature_pool`).
-2. Data: the protocol's synthetic training videos (600, seed 1); validation videos (seed 2) and
+2. Data: the protocol's synthetic training videos (600, seed 1; 1,800 for the more-data run of
+   stage 3); validation videos (seed 2) and
    held-out test videos (seed 3), both longer than the protocol's (:data:`BUDGET`).
 3. Training length, last backbone stage, checkpoint: two runs of ``BUDGET.steps`` steps of
    ``BUDGET.batch`` pairs from one pool of ``BUDGET.pool`` pairs, same initialisation and pair
@@ -38,10 +39,10 @@ Stages (each a unit on disk: a rerun skips what is finished):
    videos (seed 6), the default beside the same model without the template update, without lost
    mode, and CSRT.
 
-Command (resumable; it made the shipped ``jaxtrack/weights/cpu_default``, trained with the CPU
-compiler option of that time, YNNPACK's ``DOT`` fusion type; today's ``REDUCE`` rounds
-differently, so a rerun's weights and figures will differ slightly from the shipped ones; not
-rerun since):
+Command (resumable; it made the shipped ``jaxtrack/weights/cpu_default``, the more-data run's
+model, trained and tracked on 2026-12-01 with today's CPU compiler option, YNNPACK's ``REDUCE``
+fusion type; the frozen run and its tracks date from 2026-11-30 under ``DOT``, which rounds
+differently, so a rerun from scratch gives slightly different figures for them):
   python experiments/default_tracker.py --workdir runs/default_tracker --export DIR
 Runtime: 92 minutes from scratch on the project's 2-core CPU shared with other jobs (2026-11-30:
 pool 16, training 35, validation 28, test tracking 13), before the search-region stage; resuming
@@ -49,7 +50,10 @@ after it was added took 26 more (validation 17, test tracking 9); resuming after
 run was added (2026-12-01, idle, today's compiler option; the frozen run kept) took 44 more
 (training 42: 1,200 steps at about 40 pairs/s, then 1,200 at about 10; validation 2; the frozen
 checkpoint stayed the choice, so nothing after it was rerun); resuming after the template-update
-stage was added took 16 more (its validation 15; template update off stayed the choice). Per part in
+stage was added took 16 more (its validation 15; template update off stayed the choice); resuming
+after the more-data run was added (2026-12-01, idle) took 68 more (its videos and pool 18, training
+15 at about 43 pairs/s, validation 29: its 2,400-step checkpoint won, so every later stage ran
+again on it, test tracking 6). Per part in
 WORKDIR/report/times.json; the choices and figures are in docs/results.md.
 Output: WORKDIR/report/choices.json (every validation figure and the choices), times.json,
 test.json; the exported model directory.
@@ -166,13 +170,13 @@ class DefaultSelection:
                       self.more_data_run, order_seed=SEED, snapshots=SNAPSHOTS)
 
     def checkpoints(self):
-        """``{name: (model directory, steps, trained backbone blocks)}`` of both runs."""
-        def of(run, prefix, snapshots, blocks):
+        """``{name: (model directory, steps, trained backbone blocks, Budget)}`` of the runs."""
+        def of(run, prefix, snapshots, blocks, budget=BUDGET):
             return {f"{prefix}step{step}": (run / (MODEL_DIR if step == BUDGET.steps else f"{MODEL_DIR}_{step}"),
-                                            step, blocks) for step in (*snapshots, BUDGET.steps)}
+                                            step, blocks, budget) for step in (*snapshots, BUDGET.steps)}
         return {**of(self.run, "", SNAPSHOTS, []),
                 **of(self.stage5_run, "stage5-", STAGE5_SNAPSHOTS, list(self.stage5_blocks())),
-                **of(self.more_data_run, "more-data-", SNAPSHOTS, [])}
+                **of(self.more_data_run, "more-data-", SNAPSHOTS, [], MORE_DATA)}
 
     def validation_ao(self, candidates, val):
         """Track ``{name: (model_dir, Hyper, label)}`` on validation -> ``{name: mean AO}``."""
@@ -187,7 +191,7 @@ class DefaultSelection:
 
     def choose_checkpoint(self, val):
         candidates = {name: (path, self.base_hyper(), self.base_label)
-                      for name, (path, _, _) in self.checkpoints().items()}
+                      for name, (path, *_) in self.checkpoints().items()}
         scores = self.validation_ao(candidates, val)
         self.choices["checkpoint"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores}
         self.save()
@@ -267,32 +271,37 @@ class DefaultSelection:
         """AO of the ``trackers`` ({name: ``--hyper`` string of the chosen model}: the default and
         its settings before the last stages) and CSRT on the held-out ``sets`` ({split: dataset})
         -> ``{split: {tracker: {"ao", "videos"}}}`` (reported, never chosen on)."""
+        checkpoint = self.choices["checkpoint"]["chosen"]
         result = {}
         for split, dataset in sets.items():
             units = [(model_dir, hyper_sets.select(self.family, s)[1], s, dataset,
-                      self.protocol.tracks(split, "default", 0, s)) for s in dict.fromkeys(trackers.values())]
+                      self.protocol.tracks(split, "default", 0, f"{checkpoint}-{s}"))
+                     for s in dict.fromkeys(trackers.values())]
             self.protocol.track_all(units, split)
             run_benchmark(TRACKERS.get("csrt"), dataset, str(self.protocol.tracks(split, "csrt", 0, "csrt")),
                           progress=False)
             result[split] = {}
-            for name, (rule, s) in {**{k: ("default", v) for k, v in trackers.items()}, "csrt": ("csrt", "csrt")}.items():
+            named = {k: ("default", f"{checkpoint}-{v}") for k, v in trackers.items()}
+            for name, (rule, s) in {**named, "csrt": ("csrt", "csrt")}.items():
                 per_video = self.protocol.sequence_scores(split, dataset, rule, 0, s)
                 result[split][name] = {"ao": float(np.mean(list(per_video.values()))), "videos": len(per_video)}
         atomic_write(self.protocol.report / "test.json", json.dumps(result, indent=1))
         return result
 
 
-def export(model_dir, label, steps, backbone_blocks, out):
+def export(model_dir, label, steps, backbone_blocks, budget, out):
     """Copy the chosen model directory to ``out`` (a new folder) with its tracker settings ``label``
-    and how it was trained (``steps`` of ``BUDGET.batch`` pairs, these ``backbone_blocks`` trained
-    from :data:`STAGE5_EPOCH`, by this file)."""
+    and how it was trained (``steps`` of ``budget.batch`` pairs from a pool of ``budget.pool``
+    drawn from ``budget.train_videos`` synthetic videos, these ``backbone_blocks`` trained from
+    :data:`STAGE5_EPOCH`, by this file)."""
     out = pathlib.Path(out)
     if out.exists():
         raise SystemExit(f"--export {out} exists; remove it or choose a new folder")
     shutil.copytree(model_dir, out)
     set_tracker(out, label)
     metadata = read_metadata(out)
-    metadata[TRAINING] = {"steps": steps, "batch": BUDGET.batch, "recipe": "experiments/default_tracker.py",
+    metadata[TRAINING] = {"steps": steps, "batch": budget.batch, "pool": budget.pool,
+                          "train_videos": budget.train_videos, "recipe": "experiments/default_tracker.py",
                           "backbone_blocks": backbone_blocks}
     write_metadata(out, metadata)
 
@@ -321,8 +330,8 @@ def main(argv=None):
     trackers = {"default": chosen, "default_without_template_update": with_lost, "default_without_lost_mode": label}
     print(json.dumps(protocol.timed("test tracking", selection.test, model_dir, trackers, sets), indent=1))
     if args.export:
-        _, steps, blocks = selection.checkpoints()[selection.choices["checkpoint"]["chosen"]]
-        export(model_dir, chosen, steps, blocks, args.export)
+        _, steps, blocks, budget = selection.checkpoints()[selection.choices["checkpoint"]["chosen"]]
+        export(model_dir, chosen, steps, blocks, budget, args.export)
 
 
 if __name__ == "__main__":

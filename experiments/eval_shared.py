@@ -8,7 +8,7 @@ Command (a training workdir, a model directory, `default` or `csrt`; several com
   python experiments/eval_shared.py --model default csrt [--shared ../shared/data] [--workdir results/shared]
 Runtime: about 1,000 frames per tracker (docs/results.md has measured times).
 Expected: CSRT mean AUC 0.463 measured here (../shared/data/README.md lists 0.448; docs/results.md
-explains the two sequences that differ); the shipped default 0.495 (2026-11-30).
+explains the two sequences that differ); the shipped default 0.504 (2026-12-01).
 """
 
 from __future__ import annotations

@@ -24,7 +24,8 @@ def test_default_model_is_portable_and_loads():
 def test_default_model_says_how_it_was_trained():
     """The demo quotes this entry; the recipe it names is in the repository."""
     trained = read_metadata(DEFAULT_MODEL)[TRAINING]
-    assert trained["steps"] > 0 and trained["batch"] > 0
+    assert trained["steps"] > 0 and trained["batch"] > 0 and trained["pool"] >= trained["batch"]
+    assert trained["train_videos"] > 0
     assert (pathlib.Path(__file__).resolve().parents[1] / trained["recipe"]).is_file()
 
 

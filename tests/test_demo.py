@@ -22,7 +22,7 @@ def test_demo_smoke_writes_a_complete_report(tmp_path, shared_data, capsys):
     for name in ("dla", "center_region", "csrt"):
         assert name in report
     # the shipped default is a row of both tables and a curve of both plots (same scores as the summaries)
-    assert len(re.findall(r"^\| default \(shipped, trained [\d,]+ steps offline\) \|", report, re.M)) == 2
+    assert len(re.findall(r"^\| default \(shipped, trained offline: [\d,]+ steps, [\d,]+ videos\) \|", report, re.M)) == 2
     for benchmark in ("got10k", "otb"):
         assert "| default (shipped" in (tmp_path / "demo" / "eval" / benchmark / "summary.md").read_text()
     for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report):

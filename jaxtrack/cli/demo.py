@@ -146,7 +146,8 @@ def run_demo(workdir, *, data=None, minutes=8.0, seed=0, progress=True, smoke=Fa
             ("auc", "precision", "norm_precision"))
 
     trained = read_metadata(DEFAULT_MODEL)[TRAINING]
-    default_label = f"default (shipped, trained {trained['steps']:,} steps offline)"
+    default_label = (f"default (shipped, trained offline: {trained['steps']:,} steps, "
+                     f"{trained['train_videos']:,} videos)")
     sections = []
     for label, (result, columns) in results.items():
         trackers = {default_label if e["model"] == DEFAULT else n: e for n, e in result["trackers"].items()}

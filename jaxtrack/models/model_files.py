@@ -15,10 +15,11 @@ directories may be local or URLs such as ``gs://bucket/model`` (:mod:`jaxtrack.p
 (``SET`` as ``--hyper`` takes it, e.g. ``"otb,lost_score=0.3"``): ``--hyper`` overrides it, and
 without either the benchmark's default set applies. :func:`jaxtrack.track.set_tracker` writes it
 and :func:`jaxtrack.track.stored_hyper` reads it, both checking it against the model's family.
-``"training": {"steps": N, "batch": B, "recipe": FILE, "backbone_blocks": [...]}`` says how the
-weights were trained (``backbone_blocks``: the backbone blocks trained, none when it stayed
-frozen; the shipped default's, written when ``experiments/default_tracker.py`` exports it; the
-demo quotes it).
+``"training": {"steps": N, "batch": B, "pool": P, "train_videos": V, "recipe": FILE,
+"backbone_blocks": [...]}`` says how the weights were trained (``pool``: pairs in the feature pool,
+drawn from ``train_videos`` synthetic videos; ``backbone_blocks``: the backbone blocks trained,
+none when it stayed frozen; the shipped default's, written when ``experiments/default_tracker.py``
+exports it; the demo quotes it).
 
 Layout of a training workdir (written by :class:`jaxtrack.train.checkpoint.Checkpointer`)::
 
