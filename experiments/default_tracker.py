@@ -22,6 +22,9 @@ Stages (each a unit on disk: a rerun skips what is finished):
    steps, schedule and initialisation (models at :data:`SNAPSHOTS`). The rule, written before the
    stage-5 run and kept for the third: of all these checkpoints, the one with the best validation
    AO at the protocol's chosen hyperparameter set is kept (every later stage then runs on it).
+   A fourth run (added 2026-12-01, second session, after the more-data run had been chosen still
+   rising at its last step) trains on the same pool for twice the steps, :data:`LONGER`; the
+   same rule covers its checkpoints (:data:`LONGER_SNAPSHOTS` and the last).
 4. Tracker hyperparameters: a grid around that set on validation (:data:`PENALTY_K` x
    :data:`WINDOW_INFLUENCE`, then :data:`LR` at the best), the best mean AO kept.
 5. Search region: the search crop's side, :data:`SEARCH_SIZES` (a larger crop sees farther,
@@ -96,6 +99,10 @@ STAGE5_SNAPSHOTS = (1800,)
 MORE_DATA = dataclasses.replace(BUDGET, pool=36000, train_videos=1800)
 """The more-data run's sizes: three times the training videos (the first 600 are the frozen run's)
 and a pool three times larger, so that its 2,400 steps see each pair about once, not three times."""
+LONGER = dataclasses.replace(MORE_DATA, steps=4800)
+LONGER_SNAPSHOTS = (2400, 3600)
+"""The longer run: the more-data run's pool and config over twice the steps (the schedule
+stretched to 4,800), models also written at these steps."""
 SEED = 0
 OUT_OF_VIEW_SEEDS = {"val_oov": 5, "test_oov": 6}
 LOST_SCORES, LOST_SEARCH_SCALE = (0.1, 0.2, 0.3), 2.0
@@ -141,6 +148,7 @@ class DefaultSelection:
         self.more_data = ablation_labels.Protocol(self.protocol.workdir / "more_data", "full", shared,
                                                   only=[ablation_labels.BASELINE, self.rule], budget=MORE_DATA)
         self.more_data_run = self.protocol.workdir / "runs" / f"{self.rule}_more_data"
+        self.longer_run = self.protocol.workdir / "runs" / f"{self.rule}_longer"
         self.choices_path = self.protocol.report / "choices.json"
         self.choices = json.loads(self.choices_path.read_text()) if self.choices_path.exists() else {}
         self.choices["rule"] = {"chosen": self.rule, "hyper": self.base_label, "protocol_validation_ao": self.protocol_ao}
@@ -168,15 +176,18 @@ class DefaultSelection:
         train_on_pool(self.stage5_config(), pool, self.stage5_run, order_seed=SEED, snapshots=STAGE5_SNAPSHOTS)
         train_on_pool(self.config(MORE_DATA, self.more_data.workdir / "synthetic"), more_data_pool,
                       self.more_data_run, order_seed=SEED, snapshots=SNAPSHOTS)
+        train_on_pool(self.config(LONGER, self.more_data.workdir / "synthetic"), more_data_pool,
+                      self.longer_run, order_seed=SEED, snapshots=LONGER_SNAPSHOTS)
 
     def checkpoints(self):
         """``{name: (model directory, steps, trained backbone blocks, Budget)}`` of the runs."""
         def of(run, prefix, snapshots, blocks, budget=BUDGET):
-            return {f"{prefix}step{step}": (run / (MODEL_DIR if step == BUDGET.steps else f"{MODEL_DIR}_{step}"),
-                                            step, blocks, budget) for step in (*snapshots, BUDGET.steps)}
+            return {f"{prefix}step{step}": (run / (MODEL_DIR if step == budget.steps else f"{MODEL_DIR}_{step}"),
+                                            step, blocks, budget) for step in (*snapshots, budget.steps)}
         return {**of(self.run, "", SNAPSHOTS, []),
                 **of(self.stage5_run, "stage5-", STAGE5_SNAPSHOTS, list(self.stage5_blocks())),
-                **of(self.more_data_run, "more-data-", SNAPSHOTS, [], MORE_DATA)}
+                **of(self.more_data_run, "more-data-", SNAPSHOTS, [], MORE_DATA),
+                **of(self.longer_run, "longer-", LONGER_SNAPSHOTS, [], LONGER)}
 
     def validation_ao(self, candidates, val):
         """Track ``{name: (model_dir, Hyper, label)}`` on validation -> ``{name: mean AO}``."""
