@@ -56,7 +56,8 @@ checkpoint stayed the choice, so nothing after it was rerun); resuming after the
 stage was added took 16 more (its validation 15; template update off stayed the choice); resuming
 after the more-data run was added (2026-12-01, idle) took 68 more (its videos and pool 18, training
 15 at about 43 pairs/s, validation 29: its 2,400-step checkpoint won, so every later stage ran
-again on it, test tracking 6). Per part in
+again on it, test tracking 6); resuming after the longer run was added (2026-12-01, idle) took
+31 more (training 28, validation 3; its checkpoints lost, 0.618-0.644 against 0.670). Per part in
 WORKDIR/report/times.json; the choices and figures are in docs/results.md.
 Output: WORKDIR/report/choices.json (every validation figure and the choices), times.json,
 test.json; the exported model directory.
