@@ -124,6 +124,7 @@ class Budget:
     frames: int           # frames per validation / test video
     restarts: int         # TRE starts per real sequence
     real: tuple = ()      # ../shared/data sequences (empty: all six)
+    varied: bool = False  # varied training videos (jaxtrack.data.synthetic's option)
 
 
 BUDGETS = {
@@ -144,7 +145,8 @@ def run_config(spec, seed, budget, data_root):
         optim=base.pysot_schedule(epochs=20, steps_per_epoch=max(1, budget.steps // 20), warmup_epochs=1,
                                   warmup_lr=0.001, base_lr=0.005, end_lr=0.0005, backbone_epoch=10**6,
                                   trainable_backbone=None),
-        sources=[{**base.synthetic_videos(num_sequences=budget.train_videos, seed=SYNTHETIC_SEEDS["train"]),
+        sources=[{**base.synthetic_videos(num_sequences=budget.train_videos, seed=SYNTHETIC_SEEDS["train"],
+                                          **({"varied": True} if budget.varied else {})),
                   "root": str(data_root)}],
         pretrained={"kind": "efficientnet_lite0", "path": None} if "lite0" in spec.model else None,
         seed=seed, num_workers=0, read_threads=2)
@@ -189,7 +191,8 @@ class Protocol:
                  "test": self.budget.test_videos}[split]
         frames = (50, 100) if split == "train" else self.budget.frames
         if not (root / split / "list.txt").exists():
-            make_synthetic(root, count, frames, seed=SYNTHETIC_SEEDS[split], split=split)
+            make_synthetic(root, count, frames, seed=SYNTHETIC_SEEDS[split], split=split,
+                           varied=self.budget.varied and split == "train")
         return open_dataset("got10k", str(root), split=split)
 
     def real(self):

@@ -25,6 +25,15 @@ Stages (each a unit on disk: a rerun skips what is finished):
    A fourth run (added 2026-12-01, second session, after the more-data run had been chosen still
    rising at its last step) trains on the same pool for twice the steps, :data:`LONGER`; the
    same rule covers its checkpoints (:data:`LONGER_SNAPSHOTS` and the last).
+   Generator (added 2026-12-02): a fifth run, :data:`VARIED`, is the more-data run on varied
+   training videos (the option of :mod:`jaxtrack.data.synthetic`: more source images, appearance
+   change, abrupt motion; same sizes, seed, steps, schedule and initialisation; models at
+   :data:`SNAPSHOTS` and the last). The rule, written before its run: the checkpoint the rule
+   above keeps competes with the varied run's checkpoints by mean AO at the protocol's set over
+   the validation videos and as many varied validation videos (seed 7), since either set alone
+   would favour the run trained on its kind of video; the best is kept.
+   ``--incumbent DIR`` puts an exported model (the shipped one) in place of the first four runs'
+   choice, which are then not trained (how the fifth run was added without repeating them).
 4. Tracker hyperparameters: a grid around that set on validation (:data:`PENALTY_K` x
    :data:`WINDOW_INFLUENCE`, then :data:`LR` at the best), the best mean AO kept.
 5. Search region: the search crop's side, :data:`SEARCH_SIZES` (a larger crop sees farther,
@@ -38,8 +47,8 @@ Stages (each a unit on disk: a rerun skips what is finished):
 7. Export: the chosen model, with its chosen tracker settings and how it was trained (steps,
    batch, this file) stored in the model directory, to
    ``--export`` (what ``jaxtrack/weights/cpu_default`` ships).
-8. Report (no choice): AO on held-out synthetic test videos (seed 3) and on held-out out-of-view
-   videos (seed 6), the default beside the same model without the template update, without lost
+8. Report (no choice): AO on held-out synthetic test videos (seed 3), on held-out out-of-view
+   videos (seed 6) and on held-out varied videos (seed 8), the default beside the same model without the template update, without lost
    mode, and CSRT.
 
 Command (resumable; it made the shipped ``jaxtrack/weights/cpu_default``, the more-data run's
@@ -104,8 +113,16 @@ LONGER = dataclasses.replace(MORE_DATA, steps=4800)
 LONGER_SNAPSHOTS = (2400, 3600)
 """The longer run: the more-data run's pool and config over twice the steps (the schedule
 stretched to 4,800), models also written at these steps."""
+VARIED = dataclasses.replace(MORE_DATA, varied=True)
+"""The varied run's sizes: the more-data run's, its 1,800 training videos varied (more source
+images, appearance change, jumps; :mod:`jaxtrack.data.synthetic`)."""
 SEED = 0
-OUT_OF_VIEW_SEEDS = {"val_oov": 5, "test_oov": 6}
+EXTRA_SETS = {"val_oov": dict(seed=5, out_of_view=1.0), "test_oov": dict(seed=6, out_of_view=1.0),
+              "val_varied": dict(seed=7, varied=True), "test_varied": dict(seed=8, varied=True)}
+"""Further synthetic sets of ``BUDGET.val_videos`` videos: targets that leave the frame (every
+video) and varied videos, for validation and held-out test."""
+INCUMBENT = "incumbent"
+"""The name of the ``--incumbent`` model among the checkpoints."""
 LOST_SCORES, LOST_SEARCH_SCALE = (0.1, 0.2, 0.3), 2.0
 """Lost-mode thresholds tried on validation (0 = off is the alternative) and the window factor."""
 TEMPLATE_RATES, TEMPLATE_SCORES = (0.02, 0.05, 0.1), (0.3, 0.6)
@@ -138,7 +155,8 @@ SEARCH_SIZES = (255, 287, 319)
 class DefaultSelection:
     """The stages of the module docstring over a :class:`ablation_labels.Protocol` in ``workdir``."""
 
-    def __init__(self, workdir, shared):
+    def __init__(self, workdir, shared, incumbent=None):
+        self.incumbent = None if incumbent is None else pathlib.Path(incumbent)
         self.rule, self.base_label, self.protocol_ao = protocol_rule()
         self.protocol = ablation_labels.Protocol(workdir, "full", shared, only=[ablation_labels.BASELINE, self.rule],
                                                  budget=BUDGET)
@@ -150,6 +168,9 @@ class DefaultSelection:
                                                   only=[ablation_labels.BASELINE, self.rule], budget=MORE_DATA)
         self.more_data_run = self.protocol.workdir / "runs" / f"{self.rule}_more_data"
         self.longer_run = self.protocol.workdir / "runs" / f"{self.rule}_longer"
+        self.varied = ablation_labels.Protocol(self.protocol.workdir / "varied", "full", shared,
+                                               only=[ablation_labels.BASELINE, self.rule], budget=VARIED)
+        self.varied_run = self.protocol.workdir / "runs" / f"{self.rule}_varied"
         self.choices_path = self.protocol.report / "choices.json"
         self.choices = json.loads(self.choices_path.read_text()) if self.choices_path.exists() else {}
         self.choices["rule"] = {"chosen": self.rule, "hyper": self.base_label, "protocol_validation_ao": self.protocol_ao}
@@ -172,23 +193,48 @@ class DefaultSelection:
     def stage5_blocks(self):
         return models.build({"name": self.spec.model}).backbone.blocks_after(STAGE5_FROM_LEVEL)
 
-    def train(self, pool, more_data_pool):
-        train_on_pool(self.config(), pool, self.run, order_seed=SEED, snapshots=SNAPSHOTS)
-        train_on_pool(self.stage5_config(), pool, self.stage5_run, order_seed=SEED, snapshots=STAGE5_SNAPSHOTS)
-        train_on_pool(self.config(MORE_DATA, self.more_data.workdir / "synthetic"), more_data_pool,
-                      self.more_data_run, order_seed=SEED, snapshots=SNAPSHOTS)
-        train_on_pool(self.config(LONGER, self.more_data.workdir / "synthetic"), more_data_pool,
-                      self.longer_run, order_seed=SEED, snapshots=LONGER_SNAPSHOTS)
+    def pools(self):
+        """The feature pools of the runs: ``(pool, more-data pool, varied pool)``; the first two
+        are None with an ``--incumbent`` (their runs are not trained)."""
+        if self.incumbent is not None:
+            return None, None, self.varied.pool()
+        return self.protocol.pool(), self.more_data.pool(), self.varied.pool()
+
+    def train(self, pool, more_data_pool, varied_pool):
+        if self.incumbent is None:
+            train_on_pool(self.config(), pool, self.run, order_seed=SEED, snapshots=SNAPSHOTS)
+            train_on_pool(self.stage5_config(), pool, self.stage5_run, order_seed=SEED,
+                          snapshots=STAGE5_SNAPSHOTS)
+            train_on_pool(self.config(MORE_DATA, self.more_data.workdir / "synthetic"), more_data_pool,
+                          self.more_data_run, order_seed=SEED, snapshots=SNAPSHOTS)
+            train_on_pool(self.config(LONGER, self.more_data.workdir / "synthetic"), more_data_pool,
+                          self.longer_run, order_seed=SEED, snapshots=LONGER_SNAPSHOTS)
+        train_on_pool(self.config(VARIED, self.varied.workdir / "synthetic"), varied_pool,
+                      self.varied_run, order_seed=SEED, snapshots=SNAPSHOTS)
 
     def checkpoints(self):
-        """``{name: (model directory, steps, trained backbone blocks, Budget)}`` of the runs."""
+        """``{name: (model directory, its training record)}``: the first four runs' checkpoints (or
+        the ``--incumbent`` in their place) and the varied run's."""
         def of(run, prefix, snapshots, blocks, budget=BUDGET):
             return {f"{prefix}step{step}": (run / (MODEL_DIR if step == budget.steps else f"{MODEL_DIR}_{step}"),
-                                            step, blocks, budget) for step in (*snapshots, budget.steps)}
-        return {**of(self.run, "", SNAPSHOTS, []),
-                **of(self.stage5_run, "stage5-", STAGE5_SNAPSHOTS, list(self.stage5_blocks())),
-                **of(self.more_data_run, "more-data-", SNAPSHOTS, [], MORE_DATA),
-                **of(self.longer_run, "longer-", LONGER_SNAPSHOTS, [], LONGER)}
+                                            training_record(step, blocks, budget))
+                    for step in (*snapshots, budget.steps)}
+        if self.incumbent is not None:
+            first = {INCUMBENT: (self.incumbent, read_metadata(self.incumbent)[TRAINING])}
+        else:
+            first = {**of(self.run, "", SNAPSHOTS, []),
+                     **of(self.stage5_run, "stage5-", STAGE5_SNAPSHOTS, list(self.stage5_blocks())),
+                     **of(self.more_data_run, "more-data-", SNAPSHOTS, [], MORE_DATA),
+                     **of(self.longer_run, "longer-", LONGER_SNAPSHOTS, [], LONGER)}
+        return {**first, **of(self.varied_run, "varied-", SNAPSHOTS, [], VARIED)}
+
+    def chosen(self):
+        """The name of the chosen checkpoint (after the generator stage)."""
+        return self.choices["generator"]["chosen"]
+
+    def result_name(self, label):
+        """Folder name of the chosen checkpoint's tracks under tracker setting ``label``."""
+        return f"{self.chosen()}-{label}"
 
     def validation_ao(self, candidates, val):
         """Track ``{name: (model_dir, Hyper, label)}`` on validation -> ``{name: mean AO}``."""
@@ -201,21 +247,41 @@ class DefaultSelection:
     def base_hyper(self):
         return self.protocol.settings(self.rule)[self.base_label]
 
-    def choose_checkpoint(self, val):
-        candidates = {name: (path, self.base_hyper(), self.base_label)
-                      for name, (path, *_) in self.checkpoints().items()}
-        scores = self.validation_ao(candidates, val)
-        self.choices["checkpoint"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores}
+    def choose_checkpoint(self, val, val_varied):
+        """Two steps, each by validation AO at the protocol's hyperparameter set: the best checkpoint
+        of the first four runs on the validation videos (with ``--incumbent``: that model), then
+        the best of it and the varied run's checkpoints by mean AO over the validation and the
+        varied validation videos -> the chosen model directory."""
+        checkpoints = self.checkpoints()
+        varied = [name for name in checkpoints if name.startswith("varied-")]
+        if self.incumbent is None:
+            first = {name: (path, self.base_hyper(), self.base_label)
+                     for name, (path, _) in checkpoints.items() if name not in varied}
+            scores = self.validation_ao(first, val)
+            self.choices["checkpoint"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores}
+        else:
+            self.choices["checkpoint"] = {"chosen": INCUMBENT, "model": str(self.incumbent)}
+        candidates = {name: (checkpoints[name][0], self.base_hyper(), self.base_label)
+                      for name in [self.choices["checkpoint"]["chosen"], *varied]}
+        per_video = {name: [] for name in candidates}
+        for split, dataset in (("val", val), ("val_varied", val_varied)):
+            units = [(path, hyper, label, dataset, self.protocol.tracks(split, "default", 0, name))
+                     for name, (path, hyper, label) in candidates.items()]
+            self.protocol.track_all(units, split)
+            for name in candidates:
+                per_video[name].extend(self.protocol.sequence_scores(split, dataset, "default", 0, name).values())
+        scores = {name: float(np.mean(v)) for name, v in per_video.items()}
+        self.choices["generator"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores,
+                                     "videos": len(per_video[self.choices["checkpoint"]["chosen"]])}
         self.save()
-        return self.checkpoints()[self.choices["checkpoint"]["chosen"]][0]
+        return checkpoints[self.chosen()][0]
 
     def settings_ao(self, model_dir, settings, val):
         """Validation AO of the chosen checkpoint ``model_dir`` under each ``(label, Hyper)`` of
         ``settings`` -> ``{label: mean AO}``."""
-        checkpoint = self.choices["checkpoint"]["chosen"]
-        candidates = {f"{checkpoint}-{label}": (model_dir, values, label) for label, values in settings}
-        return {name.removeprefix(f"{checkpoint}-"): score
-                for name, score in self.validation_ao(candidates, val).items()}
+        candidates = {self.result_name(label): (model_dir, values, label) for label, values in settings}
+        scores = self.validation_ao(candidates, val)
+        return {label: scores[self.result_name(label)] for label, _ in settings}
 
     def choose_hyper(self, model_dir, val):
         """The tracker grid (:data:`PENALTY_K` x :data:`WINDOW_INFLUENCE`, then :data:`LR`) on
@@ -239,12 +305,11 @@ class DefaultSelection:
         self.save()
         return self.choices["search_size"]["chosen"]
 
-    def out_of_view(self, split):
-        """Videos whose target leaves the frame for 8..40 frames (every one of them)."""
-        root, layout_split = self.protocol.workdir / f"synthetic_{split}", split.removesuffix("_oov")
+    def extra_set(self, split):
+        """The videos of :data:`EXTRA_SETS` ``split`` (written on first use)."""
+        root, layout_split = self.protocol.workdir / f"synthetic_{split}", split.split("_")[0]
         if not (root / layout_split / "list.txt").exists():
-            make_synthetic(root, BUDGET.val_videos, BUDGET.frames, seed=OUT_OF_VIEW_SEEDS[split],
-                           split=layout_split, out_of_view=1.0)
+            make_synthetic(root, BUDGET.val_videos, BUDGET.frames, split=layout_split, **EXTRA_SETS[split])
         return open_dataset("got10k", str(root), split=layout_split)
 
     def choose_lost_mode(self, model_dir, label, val, val_oov):
@@ -264,14 +329,13 @@ class DefaultSelection:
     def choose_on_both(self, stage, model_dir, settings, val, val_oov):
         """The ``--hyper`` string of ``settings`` with the best mean AO over the validation and the
         out-of-view validation videos, recorded as choice ``stage``."""
-        checkpoint = self.choices["checkpoint"]["chosen"]
         per_video = {}
         for split, dataset in (("val", val), ("val_oov", val_oov)):
             units = [(model_dir, hyper_sets.select(self.family, s)[1], s, dataset,
-                      self.protocol.tracks(split, "default", 0, f"{checkpoint}-{s}")) for s in settings]
+                      self.protocol.tracks(split, "default", 0, self.result_name(s))) for s in settings]
             self.protocol.track_all(units, split)
             for s in settings:
-                scores = self.protocol.sequence_scores(split, dataset, "default", 0, f"{checkpoint}-{s}")
+                scores = self.protocol.sequence_scores(split, dataset, "default", 0, self.result_name(s))
                 per_video.setdefault(s, []).extend(scores.values())
         scores = {s: float(np.mean(v)) for s, v in per_video.items()}
         self.choices[stage] = {"chosen": max(scores, key=scores.get), "validation_ao": scores,
@@ -283,17 +347,16 @@ class DefaultSelection:
         """AO of the ``trackers`` ({name: ``--hyper`` string of the chosen model}: the default and
         its settings before the last stages) and CSRT on the held-out ``sets`` ({split: dataset})
         -> ``{split: {tracker: {"ao", "videos"}}}`` (reported, never chosen on)."""
-        checkpoint = self.choices["checkpoint"]["chosen"]
         result = {}
         for split, dataset in sets.items():
             units = [(model_dir, hyper_sets.select(self.family, s)[1], s, dataset,
-                      self.protocol.tracks(split, "default", 0, f"{checkpoint}-{s}"))
+                      self.protocol.tracks(split, "default", 0, self.result_name(s)))
                      for s in dict.fromkeys(trackers.values())]
             self.protocol.track_all(units, split)
             run_benchmark(TRACKERS.get("csrt"), dataset, str(self.protocol.tracks(split, "csrt", 0, "csrt")),
                           progress=False)
             result[split] = {}
-            named = {k: ("default", f"{checkpoint}-{v}") for k, v in trackers.items()}
+            named = {k: ("default", self.result_name(v)) for k, v in trackers.items()}
             for name, (rule, s) in {**named, "csrt": ("csrt", "csrt")}.items():
                 per_video = self.protocol.sequence_scores(split, dataset, rule, 0, s)
                 result[split][name] = {"ao": float(np.mean(list(per_video.values()))), "videos": len(per_video)}
@@ -301,20 +364,25 @@ class DefaultSelection:
         return result
 
 
-def export(model_dir, label, steps, backbone_blocks, budget, out):
+def training_record(steps, backbone_blocks, budget):
+    """How a checkpoint was trained: ``steps`` of ``budget.batch`` pairs from a pool of
+    ``budget.pool`` drawn from ``budget.train_videos`` synthetic videos (varied or not), these
+    ``backbone_blocks`` trained from :data:`STAGE5_EPOCH`, by this file."""
+    return {"steps": steps, "batch": budget.batch, "pool": budget.pool, "train_videos": budget.train_videos,
+            "varied_videos": budget.varied, "recipe": "experiments/default_tracker.py",
+            "backbone_blocks": backbone_blocks}
+
+
+def export(model_dir, label, training, out):
     """Copy the chosen model directory to ``out`` (a new folder) with its tracker settings ``label``
-    and how it was trained (``steps`` of ``budget.batch`` pairs from a pool of ``budget.pool``
-    drawn from ``budget.train_videos`` synthetic videos, these ``backbone_blocks`` trained from
-    :data:`STAGE5_EPOCH`, by this file)."""
+    and its ``training`` record (:func:`training_record`)."""
     out = pathlib.Path(out)
     if out.exists():
         raise SystemExit(f"--export {out} exists; remove it or choose a new folder")
     shutil.copytree(model_dir, out)
     set_tracker(out, label)
     metadata = read_metadata(out)
-    metadata[TRAINING] = {"steps": steps, "batch": budget.batch, "pool": budget.pool,
-                          "train_videos": budget.train_videos, "recipe": "experiments/default_tracker.py",
-                          "backbone_blocks": backbone_blocks}
+    metadata[TRAINING] = training
     write_metadata(out, metadata)
 
 
@@ -323,27 +391,29 @@ def main(argv=None):
     parser.add_argument("--workdir", default="runs/default_tracker")
     parser.add_argument("--shared", default=str(pathlib.Path(__file__).resolve().parents[2] / "shared" / "data"))
     parser.add_argument("--export", help="write the chosen model here (a new folder)")
+    parser.add_argument("--incumbent", help="an exported model (e.g. jaxtrack/weights/cpu_default) that "
+                        "takes the place of the first four runs' best checkpoint: those runs are not trained")
     args = parser.parse_args(argv)
-    selection = DefaultSelection(args.workdir, args.shared)
+    selection = DefaultSelection(args.workdir, args.shared, args.incumbent)
     protocol = selection.protocol
     val = protocol.timed("data", protocol.synthetic, "val")
     test = protocol.timed("data", protocol.synthetic, "test")
-    pool = protocol.timed("feature pool", protocol.pool)
-    more_data_pool = protocol.timed("feature pool", selection.more_data.pool)
-    protocol.timed("training", selection.train, pool, more_data_pool)
-    model_dir = protocol.timed("validation", selection.choose_checkpoint, val)
+    pools = protocol.timed("feature pool", selection.pools)
+    protocol.timed("training", selection.train, *pools)
+    val_varied = protocol.timed("data", selection.extra_set, "val_varied")
+    model_dir = protocol.timed("validation", selection.choose_checkpoint, val, val_varied)
     label = protocol.timed("validation", selection.choose_hyper, model_dir, val)
     label = protocol.timed("validation", selection.choose_search_size, model_dir, label, val)
-    val_oov = protocol.timed("data", selection.out_of_view, "val_oov")
+    val_oov = protocol.timed("data", selection.extra_set, "val_oov")
     with_lost = protocol.timed("validation", selection.choose_lost_mode, model_dir, label, val, val_oov)
     chosen = protocol.timed("validation", selection.choose_template_update, model_dir, with_lost, val, val_oov)
     print(json.dumps(selection.choices, indent=1))
-    sets = {"test": test, "test_oov": protocol.timed("data", selection.out_of_view, "test_oov")}
+    sets = {"test": test, **{split: protocol.timed("data", selection.extra_set, split)
+                             for split in ("test_oov", "test_varied")}}
     trackers = {"default": chosen, "default_without_template_update": with_lost, "default_without_lost_mode": label}
     print(json.dumps(protocol.timed("test tracking", selection.test, model_dir, trackers, sets), indent=1))
     if args.export:
-        _, steps, blocks, budget = selection.checkpoints()[selection.choices["checkpoint"]["chosen"]]
-        export(model_dir, chosen, steps, blocks, budget, args.export)
+        export(model_dir, chosen, selection.checkpoints()[selection.chosen()][1], args.export)
 
 
 if __name__ == "__main__":

@@ -139,3 +139,45 @@ def test_out_of_view_videos_are_labelled_absent(tmp_path):
         assert seq.valid[:start].any() and seq.valid[stop:].any()
     with pytest.raises(JaxtrackError, match="out_of_view"):
         synthetic.make_synthetic(tmp_path / "bad", num_sequences=1, frames=10, size=SIZE, out_of_view=1.5)
+
+
+def test_varied_videos_are_reproducible_readable_and_differ_from_plain(tmp_path):
+    root = synthetic.make_synthetic(tmp_path, num_sequences=2, frames=30, seed=2, size=SIZE, workers=0,
+                                    varied=True)
+    again = synthetic.render_sequence(2, 0, 30, SIZE, varied=True)
+    plain = synthetic.render_sequence(2, 0, 30, SIZE)
+    first = open_dataset("got10k", root, split="train")[0]
+    np.testing.assert_allclose(first.boxes, again[1], atol=1e-3)
+    assert not np.array_equal(again[0][0], plain[0][0])
+    for seq in open_dataset("got10k", root, split="train"):
+        boxes = seq.boxes[seq.valid]
+        assert np.all(boxes[:, 2:] > boxes[:, :2]) and np.all(boxes >= 0)
+        assert np.all(boxes[:, 2] <= SIZE[0]) and np.all(boxes[:, 3] <= SIZE[1])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_jumps_are_abrupt_and_stay_in_the_frame(seed):
+    rng = np.random.default_rng(seed)
+    path = synthetic._target_path(rng, 60, 320, 240)
+    jumped = synthetic._jumps(rng, path, 320, 240)
+    moved = np.hypot(*np.diff(jumped[:, :2] - path[:, :2], axis=0).T)
+    size = np.sqrt(path[:, 2] * path[:, 3])
+    assert moved.max() >= 0.25 * size.min()  # at least half of a 0.5-size jump in one frame
+    assert np.all((jumped[:, 0] >= 32 - 1e-9) & (jumped[:, 0] <= 288 + 1e-9))
+    assert np.all((jumped[:, 1] >= 24 - 1e-9) & (jumped[:, 1] <= 216 + 1e-9))
+    np.testing.assert_array_equal(jumped[:, 2:], path[:, 2:])
+
+
+def test_appearance_drifts_and_cross_fades_to_another_window():
+    rng = np.random.default_rng(0)
+    path = synthetic._target_path(rng, 80, 320, 240)
+    texture = synthetic._texture(rng, varied=True)
+    sprite = synthetic._make_sprite(rng, path, texture)
+    while sprite.fade is None or sprite.drift is None:
+        synthetic._change_appearance(rng, sprite, texture)
+    assert sprite.fade[0] == 0 and sprite.fade[-1] == 1 and np.all(np.diff(sprite.fade) >= 0)
+    assert np.all(np.abs(sprite.drift) <= 0.5 * sprite.src_size + 1e-9)
+    window = synthetic._window(sprite.extent(79), 320, 240)
+    np.testing.assert_allclose(sprite.texture(79, window),
+                               sprite._resample(79, window, sprite.fade_centre + sprite.drift[79]))
+    assert not np.allclose(sprite.texture(79, window), sprite._resample(79, window, sprite.src_centre))

@@ -14,6 +14,16 @@ frame edge in 4..12 frames, keeps it wholly outside for 8..40 frames (fewer in s
 ramps it back. Those frames are labelled absent (cover 0) with the box clipped to the edge; the
 ramps are partially visible frames.
 
+Varied videos (``varied=True``, an option, off by default): the same generator with more of what
+real videos have. Targets, distractors and backgrounds also draw from more sample images
+(scikit-image's retina, colour wheel, logo, coins, moon, cell, clock, page and text, matplotlib's
+photograph); the target's appearance changes over time (its texture window drifts across the
+source image, and in half of the videos it cross-fades over 10..40 frames to another window of
+the same image, as when a target turns); and in a third of the videos the target jumps 1..3
+times (0.5..1.5 target sizes within 2 frames: abrupt motion). Those changes draw from their own
+generator ``(seed, i, 2)``, so a varied video keeps the plain one's paths, distractors and
+photometry; ``varied=False`` renders exactly what earlier versions did.
+
 Target sizes ``sqrt(w h)`` are log-uniform in 10..150 pixels and aspect ratios ``w / h``
 log-uniform in 1/4..4 at the first frame and drift within those ranges (the shape before its
 slight rotation; the box is the rotated shape's extent), since the project studies label
@@ -47,22 +57,34 @@ from jaxtrack.errors import JaxtrackError
 _COLOUR_IMAGES = ("astronaut", "coffee", "chelsea", "rocket", "hubble_deep_field",
                   "immunohistochemistry", "motorcycle")
 _GRAY_IMAGES = ("brick", "grass", "gravel", "camera")
+_VARIED_COLOUR_IMAGES = ("retina", "colorwheel", "logo", "grace_hopper")
+_VARIED_GRAY_IMAGES = ("coins", "moon", "cell", "clock", "page", "text")
+
+
+def _load_sample(name):
+    """One bundled sample image -> (H, W, 3) uint8 RGB (gray ones as 3 equal channels)."""
+    import skimage.data  # deferred: only the generator needs scikit-image
+
+    if name == "motorcycle":
+        image = skimage.data.stereo_motorcycle()[0]
+    elif name == "grace_hopper":
+        import matplotlib.cbook  # deferred, as above
+
+        with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as file:
+            image = cv2.imdecode(np.frombuffer(file.read(), np.uint8), cv2.IMREAD_COLOR)[:, :, ::-1]
+    else:
+        image = getattr(skimage.data, name)()
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    return image[:, :, :3]
 
 
 @functools.cache
-def _sample_images():
-    """scikit-image's bundled sample images -> {name: (H, W, 3) uint8 BGR} (gray ones as 3 equal
-    channels)."""
-    import skimage.data  # deferred: only the generator needs scikit-image
-
-    images = {}
-    for name in _COLOUR_IMAGES + _GRAY_IMAGES:
-        image = skimage.data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(
-            skimage.data, name)()
-        if image.ndim == 2:
-            image = np.repeat(image[:, :, None], 3, axis=2)
-        images[name] = np.ascontiguousarray(image[:, :, ::-1])
-    return images
+def _sample_images(varied=False):
+    """The sample images the generator draws from (``varied``: also the varied videos' ones)
+    -> {name: (H, W, 3) uint8 BGR}."""
+    names = _COLOUR_IMAGES + _GRAY_IMAGES + ((_VARIED_COLOUR_IMAGES + _VARIED_GRAY_IMAGES) if varied else ())
+    return {name: np.ascontiguousarray(_load_sample(name)[:, :, ::-1]) for name in names}
 
 
 def _procedural_texture(rng, height, width):
@@ -84,14 +106,15 @@ def _procedural_texture(rng, height, width):
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def _texture(rng, min_height=256, min_width=256):
+def _texture(rng, min_height=256, min_width=256, varied=False):
     """A source texture: a sample image (gray ones tinted) or a procedural texture, at least
-    ``min_height x min_width`` (upscaled if needed) -> (H, W, 3) uint8 BGR."""
-    images = _sample_images()
+    ``min_height x min_width`` (upscaled if needed) -> (H, W, 3) uint8 BGR. ``varied``: from the
+    varied videos' larger set of images."""
+    images = _sample_images(varied)
     if rng.random() < 0.75:
-        name = rng.choice(_COLOUR_IMAGES + _GRAY_IMAGES)
+        name = rng.choice(list(images))
         image = images[name]
-        if name in _GRAY_IMAGES:
+        if name in _GRAY_IMAGES + _VARIED_GRAY_IMAGES:
             tint = rng.uniform(0.5, 1.2, 3).astype(np.float32)
             image = np.clip(image * tint, 0, 255).astype(np.uint8)
     else:
@@ -125,7 +148,9 @@ class _Sprite:
     """A textured rectangle or ellipse with a path.
 
     ``path`` is float64 (T, 5): centre x, y, width, height (pixels, before rotation) and angle
-    (radians); its texture is the ``src_size`` window at ``src_centre`` of ``pyramid[0]``.
+    (radians); its texture is the ``src_size`` window at ``src_centre`` of ``pyramid[0]``, moved by
+    ``drift[t]`` (T, 2) pixels if set, and blended towards the window at ``fade_centre`` (+ drift)
+    with weight ``fade[t]`` (T,) if set.
     """
 
     pyramid: list
@@ -133,6 +158,9 @@ class _Sprite:
     src_size: np.ndarray
     ellipse: bool
     path: np.ndarray
+    drift: np.ndarray | None = None
+    fade_centre: np.ndarray | None = None
+    fade: np.ndarray | None = None
 
     def extent(self, t):
         """Axis-aligned extent of the rotated shape at frame t -> (4,) xyxy."""
@@ -162,6 +190,14 @@ class _Sprite:
 
     def texture(self, t, window):
         """The sprite's texture resampled over ``window`` -> float32 (y1-y0, x1-x0, 3)."""
+        shift = 0.0 if self.drift is None else self.drift[t]
+        out = self._resample(t, window, self.src_centre + shift)
+        if self.fade is not None and self.fade[t] > 0:
+            out += self.fade[t] * (self._resample(t, window, self.fade_centre + shift) - out)
+        return out
+
+    def _resample(self, t, window, src_centre):
+        """The window at ``src_centre`` resampled over ``window`` -> float32 (y1-y0, x1-x0, 3)."""
         cx, cy, w, h, angle = self.path[t]
         x0, y0, x1, y1 = window
         minify = max(self.src_size[0] / w, self.src_size[1] / h)
@@ -169,7 +205,7 @@ class _Sprite:
         k = 0.5**level
         c, s = np.cos(angle), np.sin(angle)
         a = np.array([[c, s], [-s, c]]) * (self.src_size / np.array([w, h]) * k)[:, None]
-        b = a @ (np.array([x0 + 0.5 - cx, y0 + 0.5 - cy])) + self.src_centre * k - 0.5
+        b = a @ (np.array([x0 + 0.5 - cx, y0 + 0.5 - cy])) + src_centre * k - 0.5
         matrix = np.concatenate([a, b[:, None]], axis=1)
         out = cv2.warpAffine(self.pyramid[level], matrix, (x1 - x0, y1 - y0),
                              flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
@@ -197,10 +233,11 @@ def _textured_centre(rng, image, size, tries=6):
     return best
 
 
-def _make_sprite(rng, path, texture=None, ellipse=None, src_centre=None):
-    """A sprite on ``path`` with a window of ``texture`` (a new random one if None)."""
+def _make_sprite(rng, path, texture=None, ellipse=None, src_centre=None, varied=False):
+    """A sprite on ``path`` with a window of ``texture`` (a new random one, from the varied
+    videos' images if ``varied``, if None)."""
     if texture is None:
-        texture = _texture(rng)
+        texture = _texture(rng, varied=varied)
     if ellipse is None:
         ellipse = bool(rng.random() < 0.5)
     w_max, h_max = path[:, 2].max(), path[:, 3].max()
@@ -262,6 +299,41 @@ def _excursion(rng, path, width, height):
     weight = np.zeros(length)
     weight[start:start + span] = np.concatenate([up, np.ones(out), up[::-1]])
     return weight[:, None] * needed[edge] * direction
+
+
+def _jumps(rng, path, width, height):
+    """``path`` (T, 5) with 1..3 abrupt moves of 0.5..1.5 target sizes, each within 1 or 2 frames
+    (the centre folded back into the frame's middle 80%) -> a new (T, 5) path."""
+    length = len(path)
+    size = np.sqrt(path[:, 2] * path[:, 3])
+    offset = np.zeros((length, 2))
+    steps = np.arange(length)
+    for _ in range(rng.integers(1, 4)):
+        start, frames = rng.integers(1, max(length - 1, 2)), rng.integers(1, 3)
+        heading = rng.uniform(0, 2 * np.pi)
+        reach = rng.uniform(0.5, 1.5) * size[min(start, length - 1)]
+        ramp = np.clip((steps - start + 1) / frames, 0.0, 1.0)
+        offset += ramp[:, None] * reach * np.array([np.cos(heading), np.sin(heading)])
+    jumped = path.copy()
+    jumped[:, 0] = _fold(path[:, 0] + offset[:, 0], 0.1 * width, 0.9 * width)
+    jumped[:, 1] = _fold(path[:, 1] + offset[:, 1], 0.1 * height, 0.9 * height)
+    return jumped
+
+
+def _change_appearance(rng, sprite, texture):
+    """Let the target ``sprite`` (cut from ``texture``) change appearance: its window drifts
+    (in 70% of the videos) and cross-fades over 10..40 frames to another window of the same
+    image (in 50%). Sets the sprite's ``drift``/``fade_centre``/``fade``."""
+    length = len(sprite.path)
+    if rng.random() < 0.7:
+        drift = np.stack([_walk(rng, length, 0.002, 0.97) for _ in range(2)], axis=1)
+        sprite.drift = np.clip(drift, -0.5, 0.5) * sprite.src_size
+    if rng.random() < 0.5:
+        coarse = cv2.pyrDown(cv2.pyrDown(texture))
+        sprite.fade_centre = np.asarray(_textured_centre(rng, coarse, sprite.src_size / 4) * 4, np.float64)
+        start, span = int(rng.uniform(0.2, 0.7) * length), int(rng.integers(10, 41))
+        ramp = np.clip((np.arange(length) - start) / span, 0.0, 1.0)
+        sprite.fade = ramp * ramp * (3.0 - 2.0 * ramp)
 
 
 def _distractor_path(rng, target, width, height, similar):
@@ -362,9 +434,9 @@ def _cover_level(visible):
     return int(min(7, np.ceil(visible / 0.15)))
 
 
-def render_sequence(seed, index, length, size, out_of_view=0.0):
+def render_sequence(seed, index, length, size, out_of_view=0.0, varied=False):
     """Render synthetic sequence ``index`` of ``seed``; with probability ``out_of_view`` its
-    target leaves the frame for a segment (module docstring).
+    target leaves the frame for a segment; ``varied``: a varied video (module docstring).
 
     Returns:
       frames: list of T uint8 (H, W, 3) BGR images, ``size = (W, H)``.
@@ -374,10 +446,13 @@ def render_sequence(seed, index, length, size, out_of_view=0.0):
     width, height = size
     rng = np.random.default_rng((seed, index))
     target = _target_path(rng, length, width, height)
+    variety = np.random.default_rng((seed, index, 2))
+    if varied and variety.random() < 1 / 3:
+        target = _jumps(variety, target, width, height)
     excursion_rng = np.random.default_rng((seed, index, 1))
     if excursion_rng.random() < out_of_view:
         target[:, :2] += _excursion(excursion_rng, target, width, height)
-    target_texture = _texture(rng)
+    target_texture = _texture(rng, varied=varied)
     target_sprite = _make_sprite(rng, target, target_texture)
     behind, front = [], []
     for _ in range(rng.integers(0, 4)):
@@ -389,18 +464,20 @@ def render_sequence(seed, index, length, size, out_of_view=0.0):
                              np.array(target_texture.shape[1::-1]) - target_sprite.src_size / 2)
             sprite = _make_sprite(rng, path, target_texture, target_sprite.ellipse, centre)
         else:
-            sprite = _make_sprite(rng, path)
+            sprite = _make_sprite(rng, path, varied=varied)
         (front if rng.random() < 0.3 else behind).append(sprite)
     for _ in range(rng.integers(0, 3)):
-        front.append(_make_sprite(rng, _occluder_path(rng, target)))
+        front.append(_make_sprite(rng, _occluder_path(rng, target), varied=varied))
 
     margin = 40
-    canvas = _texture(rng, height + 2 * margin, width + 2 * margin)
+    canvas = _texture(rng, height + 2 * margin, width + 2 * margin, varied=varied)
     max_x, max_y = canvas.shape[1] - width, canvas.shape[0] - height
     cam_x = _fold(rng.uniform(0, max_x) + _walk(rng, length, 0.05, 0.97), 0, max_x)
     cam_y = _fold(rng.uniform(0, max_y) + _walk(rng, length, 0.05, 0.97), 0, max_y)
     zoom = np.exp(np.clip(_walk(rng, length, 0.0005, 0.97), -0.1, 0.1))
     photometry = _Photometry(rng, length, width, height)
+    if varied:
+        _change_appearance(variety, target_sprite, target_texture)
 
     frames, boxes, visible = [], np.zeros((length, 4)), np.zeros(length)
     for t in range(length):
@@ -431,9 +508,9 @@ def render_sequence(seed, index, length, size, out_of_view=0.0):
     return frames, boxes, visible
 
 
-def _write_sequence(directory, seed, index, length, size, quality, out_of_view):
+def _write_sequence(directory, seed, index, length, size, quality, out_of_view, varied):
     """Render and write one sequence in the GOT-10k layout."""
-    frames, boxes, visible = render_sequence(seed, index, length, size, out_of_view)
+    frames, boxes, visible = render_sequence(seed, index, length, size, out_of_view, varied)
     directory.mkdir(parents=True, exist_ok=True)
     for t, frame in enumerate(frames):
         path = directory / f"{t + 1:08d}.jpg"
@@ -448,7 +525,7 @@ def _write_sequence(directory, seed, index, length, size, quality, out_of_view):
 
 
 def make_synthetic(root, num_sequences=300, frames=(50, 100), seed=0, size=(320, 240), *,
-                   split="train", workers=None, quality=90, out_of_view=0.0):
+                   split="train", workers=None, quality=90, out_of_view=0.0, varied=False):
     """Write a synthetic dataset in the GOT-10k layout and return ``root``.
 
     Args:
@@ -462,6 +539,7 @@ def make_synthetic(root, num_sequences=300, frames=(50, 100), seed=0, size=(320,
       quality: JPEG quality.
       out_of_view: fraction of the videos whose target leaves the frame for a segment (module
         docstring); 0 leaves every video as without it.
+      varied: varied videos (module docstring): more source images, appearance change, jumps.
 
     Returns:
       pathlib.Path of ``root`` (``root/split/list.txt`` lists the sequences).
@@ -477,7 +555,7 @@ def make_synthetic(root, num_sequences=300, frames=(50, 100), seed=0, size=(320,
     lengths = [np.random.default_rng((seed, i, 0)).integers(low, high + 1)
                for i in range(num_sequences)]
     names = [f"Synthetic_{i + 1:06d}" for i in range(num_sequences)]
-    jobs = [(out / name, seed, i, int(n), tuple(size), quality, out_of_view)
+    jobs = [(out / name, seed, i, int(n), tuple(size), quality, out_of_view, bool(varied))
             for i, (name, n) in enumerate(zip(names, lengths))]
     workers = os.cpu_count() if workers is None else workers
     if workers:
