@@ -170,8 +170,7 @@ class Protocol:
             self.rules = {rule: spec for rule, spec in self.rules.items() if rule in only}
         self.shared = pathlib.Path(shared)
         self.report = self.workdir / "report"
-        self.times_path = self.report / "times.json"
-        self.report.mkdir(parents=True, exist_ok=True)
+        self.times_path = self.report / "times.json"  # the report folder is made on first write
         self.times = json.loads(self.times_path.read_text()) if self.times_path.exists() else {}
         self._factories, self._lock = {}, threading.Lock()
 
@@ -335,6 +334,7 @@ class Protocol:
 def summarise(protocol, choices, test, real):
     """Statistics, tables, CSV/JSON and plots of the finished protocol -> the markdown text."""
     report = protocol.report
+    report.mkdir(parents=True, exist_ok=True)
     sets = {"test": ("held-out synthetic test videos, per-video AO (GOT-10k protocol)", test),
             "real": (f"../shared/data sequences, OTB AUC over {protocol.budget.restarts} TRE starts", real)}
     lines = [f"Claim rule (fixed before the runs): {comparison.CLAIM_RULE}", ""]

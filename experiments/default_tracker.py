@@ -25,13 +25,15 @@ Stages (each a unit on disk: a rerun skips what is finished):
    A fourth run (added 2026-12-01, second session, after the more-data run had been chosen still
    rising at its last step) trains on the same pool for twice the steps, :data:`LONGER`; the
    same rule covers its checkpoints (:data:`LONGER_SNAPSHOTS` and the last).
-   Generator (added 2026-12-02): a fifth run, :data:`VARIED`, is the more-data run on varied
-   training videos (the option of :mod:`jaxtrack.data.synthetic`: more source images, appearance
-   change, abrupt motion; same sizes, seed, steps, schedule and initialisation; models at
-   :data:`SNAPSHOTS` and the last). The rule, written before its run: the checkpoint the rule
-   above keeps competes with the varied run's checkpoints by mean AO at the protocol's set over
-   the validation videos and as many varied validation videos (seed 7), since either set alone
-   would favour the run trained on its kind of video; the best is kept.
+   Later runs (:data:`LATER_RUNS`, added 2026-12-02; models at :data:`SNAPSHOTS` and the last;
+   the more-data run's steps, schedule, seeds and initialisation): ``varied``, the more-data run
+   on varied training videos (the option of :mod:`jaxtrack.data.synthetic`: more source images,
+   appearance change, abrupt motion), and ``larger`` (added after ``varied`` lost), twice the
+   more-data run's videos and pool (:data:`LARGER`). The rule, written before the varied run and
+   kept for the larger one: the checkpoint the rule above keeps competes with the later runs'
+   checkpoints by mean AO at the protocol's set over the validation videos and as many varied
+   validation videos (seed 7), since either set alone would favour the runs trained on its kind
+   of video; the best is kept.
    ``--incumbent DIR`` puts an exported model (the shipped one) in place of the first four runs'
    choice, which are then not trained (how the fifth run was added without repeating them).
 4. Tracker hyperparameters: a grid around that set on validation (:data:`PENALTY_K` x
@@ -116,6 +118,11 @@ stretched to 4,800), models also written at these steps."""
 VARIED = dataclasses.replace(MORE_DATA, varied=True)
 """The varied run's sizes: the more-data run's, its 1,800 training videos varied (more source
 images, appearance change, jumps; :mod:`jaxtrack.data.synthetic`)."""
+LARGER = dataclasses.replace(MORE_DATA, pool=72000, train_videos=3600)
+"""The larger run's sizes: twice the more-data run's videos (the first 1,800 are its videos) and
+pool, the same 2,400 steps, so each pair is seen about half a time."""
+LATER_RUNS = {"varied": VARIED, "larger": LARGER}
+"""The runs added after the first four (name: sizes), each from its own videos and pool."""
 SEED = 0
 EXTRA_SETS = {"val_oov": dict(seed=5, out_of_view=1.0), "test_oov": dict(seed=6, out_of_view=1.0),
               "val_varied": dict(seed=7, varied=True), "test_varied": dict(seed=8, varied=True)}
@@ -168,9 +175,10 @@ class DefaultSelection:
                                                   only=[ablation_labels.BASELINE, self.rule], budget=MORE_DATA)
         self.more_data_run = self.protocol.workdir / "runs" / f"{self.rule}_more_data"
         self.longer_run = self.protocol.workdir / "runs" / f"{self.rule}_longer"
-        self.varied = ablation_labels.Protocol(self.protocol.workdir / "varied", "full", shared,
-                                               only=[ablation_labels.BASELINE, self.rule], budget=VARIED)
-        self.varied_run = self.protocol.workdir / "runs" / f"{self.rule}_varied"
+        self.later = {name: (ablation_labels.Protocol(self.protocol.workdir / name, "full", shared,
+                                                      only=[ablation_labels.BASELINE, self.rule], budget=budget),
+                             self.protocol.workdir / "runs" / f"{self.rule}_{name}", budget)
+                      for name, budget in LATER_RUNS.items()}
         self.choices_path = self.protocol.report / "choices.json"
         self.choices = json.loads(self.choices_path.read_text()) if self.choices_path.exists() else {}
         self.choices["rule"] = {"chosen": self.rule, "hyper": self.base_label, "protocol_validation_ao": self.protocol_ao}
@@ -194,13 +202,14 @@ class DefaultSelection:
         return models.build({"name": self.spec.model}).backbone.blocks_after(STAGE5_FROM_LEVEL)
 
     def pools(self):
-        """The feature pools of the runs: ``(pool, more-data pool, varied pool)``; the first two
-        are None with an ``--incumbent`` (their runs are not trained)."""
+        """The feature pools of the runs: ``(pool, more-data pool, {later run: pool})``; the first
+        two are None with an ``--incumbent`` (their runs are not trained)."""
+        later = {name: protocol.pool() for name, (protocol, _, _) in self.later.items()}
         if self.incumbent is not None:
-            return None, None, self.varied.pool()
-        return self.protocol.pool(), self.more_data.pool(), self.varied.pool()
+            return None, None, later
+        return self.protocol.pool(), self.more_data.pool(), later
 
-    def train(self, pool, more_data_pool, varied_pool):
+    def train(self, pool, more_data_pool, later_pools):
         if self.incumbent is None:
             train_on_pool(self.config(), pool, self.run, order_seed=SEED, snapshots=SNAPSHOTS)
             train_on_pool(self.stage5_config(), pool, self.stage5_run, order_seed=SEED,
@@ -209,12 +218,13 @@ class DefaultSelection:
                           self.more_data_run, order_seed=SEED, snapshots=SNAPSHOTS)
             train_on_pool(self.config(LONGER, self.more_data.workdir / "synthetic"), more_data_pool,
                           self.longer_run, order_seed=SEED, snapshots=LONGER_SNAPSHOTS)
-        train_on_pool(self.config(VARIED, self.varied.workdir / "synthetic"), varied_pool,
-                      self.varied_run, order_seed=SEED, snapshots=SNAPSHOTS)
+        for name, (protocol, run, budget) in self.later.items():
+            train_on_pool(self.config(budget, protocol.workdir / "synthetic"), later_pools[name], run,
+                          order_seed=SEED, snapshots=SNAPSHOTS)
 
     def checkpoints(self):
         """``{name: (model directory, its training record)}``: the first four runs' checkpoints (or
-        the ``--incumbent`` in their place) and the varied run's."""
+        the ``--incumbent`` in their place) and the later runs' (:data:`LATER_RUNS`)."""
         def of(run, prefix, snapshots, blocks, budget=BUDGET):
             return {f"{prefix}step{step}": (run / (MODEL_DIR if step == budget.steps else f"{MODEL_DIR}_{step}"),
                                             training_record(step, blocks, budget))
@@ -226,11 +236,12 @@ class DefaultSelection:
                      **of(self.stage5_run, "stage5-", STAGE5_SNAPSHOTS, list(self.stage5_blocks())),
                      **of(self.more_data_run, "more-data-", SNAPSHOTS, [], MORE_DATA),
                      **of(self.longer_run, "longer-", LONGER_SNAPSHOTS, [], LONGER)}
-        return {**first, **of(self.varied_run, "varied-", SNAPSHOTS, [], VARIED)}
+        later = [of(run, f"{name}-", SNAPSHOTS, [], budget) for name, (_, run, budget) in self.later.items()]
+        return {**first, **{name: entry for run in later for name, entry in run.items()}}
 
     def chosen(self):
         """The name of the chosen checkpoint (after the generator stage)."""
-        return self.choices["generator"]["chosen"]
+        return self.choices["later_runs"]["chosen"]
 
     def result_name(self, label):
         """Folder name of the chosen checkpoint's tracks under tracker setting ``label``."""
@@ -250,19 +261,19 @@ class DefaultSelection:
     def choose_checkpoint(self, val, val_varied):
         """Two steps, each by validation AO at the protocol's hyperparameter set: the best checkpoint
         of the first four runs on the validation videos (with ``--incumbent``: that model), then
-        the best of it and the varied run's checkpoints by mean AO over the validation and the
+        the best of it and the later runs' checkpoints by mean AO over the validation and the
         varied validation videos -> the chosen model directory."""
         checkpoints = self.checkpoints()
-        varied = [name for name in checkpoints if name.startswith("varied-")]
+        later = [name for name in checkpoints if name.split("-")[0] in LATER_RUNS]
         if self.incumbent is None:
             first = {name: (path, self.base_hyper(), self.base_label)
-                     for name, (path, _) in checkpoints.items() if name not in varied}
+                     for name, (path, _) in checkpoints.items() if name not in later}
             scores = self.validation_ao(first, val)
             self.choices["checkpoint"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores}
         else:
             self.choices["checkpoint"] = {"chosen": INCUMBENT, "model": str(self.incumbent)}
         candidates = {name: (checkpoints[name][0], self.base_hyper(), self.base_label)
-                      for name in [self.choices["checkpoint"]["chosen"], *varied]}
+                      for name in [self.choices["checkpoint"]["chosen"], *later]}
         per_video = {name: [] for name in candidates}
         for split, dataset in (("val", val), ("val_varied", val_varied)):
             units = [(path, hyper, label, dataset, self.protocol.tracks(split, "default", 0, name))
@@ -271,7 +282,7 @@ class DefaultSelection:
             for name in candidates:
                 per_video[name].extend(self.protocol.sequence_scores(split, dataset, "default", 0, name).values())
         scores = {name: float(np.mean(v)) for name, v in per_video.items()}
-        self.choices["generator"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores,
+        self.choices["later_runs"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores,
                                      "videos": len(per_video[self.choices["checkpoint"]["chosen"]])}
         self.save()
         return checkpoints[self.chosen()][0]

@@ -2,6 +2,7 @@
 the FFT gradient of the correlation, TRE restarts, paired bootstrap statistics, and the protocol
 end to end at its smoke size (with a kill and resume)."""
 
+import dataclasses
 import importlib
 import itertools
 import json
@@ -309,3 +310,16 @@ def test_protocol_smoke_runs_resumes_and_reports(shared_data, tmp_path, monkeypa
     assert (kept.stat().st_mtime_ns, kept_track.stat().st_mtime_ns) == stamps
     assert (tmp_path / "runs" / "dla_plus" / "seed1" / "model").is_dir() and lost_track.exists()
     assert stale_track.stat().st_mtime_ns > stale_stamp
+
+
+def test_default_tracker_data_seeds_keep_the_splits_apart(monkeypatch):
+    """Training, validation and every held-out set of the default tracker's selection are drawn
+    from different generator seeds, so no video is shared between a set chosen on and a test set."""
+    monkeypatch.syspath_prepend(str(EXPERIMENTS))
+    default_tracker = importlib.import_module("default_tracker")
+    seeds = [*default_tracker.ablation_labels.SYNTHETIC_SEEDS.values(), *(s["seed"] for s in default_tracker.EXTRA_SETS.values())]
+    assert len(set(seeds)) == len(seeds)
+    assert default_tracker.VARIED.varied and not default_tracker.MORE_DATA.varied
+    assert dataclasses.replace(default_tracker.VARIED, varied=False) == default_tracker.MORE_DATA
+    record = default_tracker.training_record(2400, [], default_tracker.VARIED)
+    assert record["varied_videos"] and record["train_videos"] == 1800 and record["pool"] == 36000
