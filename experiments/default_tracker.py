@@ -50,13 +50,13 @@ Stages (each a unit on disk: a rerun skips what is finished):
    batch, this file) stored in the model directory, to
    ``--export`` (what ``jaxtrack/weights/cpu_default`` ships).
 8. Report (no choice): AO on held-out synthetic test videos (seed 3), on held-out out-of-view
-   videos (seed 6) and on held-out varied videos (seed 8), the default beside the same model without the template update, without lost
-   mode, and CSRT.
+   videos (seed 6) and on held-out varied videos (seed 8), the default beside the same model
+   without the template update, without lost mode, and CSRT.
 
-Command (resumable; it made the shipped ``jaxtrack/weights/cpu_default``, the more-data run's
-model, trained and tracked on 2026-12-01 with today's CPU compiler option, YNNPACK's ``REDUCE``
-fusion type; the frozen run and its tracks date from 2026-11-30 under ``DOT``, which rounds
-differently, so a rerun from scratch gives slightly different figures for them):
+Command (resumable; it made the shipped ``jaxtrack/weights/cpu_default``, the larger run's
+model, trained and tracked on 2026-12-02 with the CPU compiler option of 2026-12-01, YNNPACK's
+``REDUCE`` fusion type; the frozen run and its tracks date from 2026-11-30 under ``DOT``, which
+rounds differently, so a rerun from scratch gives slightly different figures for them):
   python experiments/default_tracker.py --workdir runs/default_tracker --export DIR
 Runtime: 92 minutes from scratch on the project's 2-core CPU shared with other jobs (2026-11-30:
 pool 16, training 35, validation 28, test tracking 13), before the search-region stage; resuming
@@ -68,8 +68,17 @@ stage was added took 16 more (its validation 15; template update off stayed the 
 after the more-data run was added (2026-12-01, idle) took 68 more (its videos and pool 18, training
 15 at about 43 pairs/s, validation 29: its 2,400-step checkpoint won, so every later stage ran
 again on it, test tracking 6); resuming after the longer run was added (2026-12-01, idle) took
-31 more (training 28, validation 3; its checkpoints lost, 0.618-0.644 against 0.670). Per part in
-WORKDIR/report/times.json; the choices and figures are in docs/results.md.
+31 more (training 28, validation 3; its checkpoints lost, 0.618-0.644 against 0.670). The later
+runs were added on 2026-12-02 in a fresh workdir, the shipped model as the incumbent:
+  python experiments/default_tracker.py --workdir runs/default_tracker --incumbent COPY_OF_SHIPPED_MODEL
+The varied run took 31 minutes, idle (its videos and pool 13 at about 52 pairs/s, training 11 at
+about 58 pairs/s, validation 6; it lost, 0.656 against 0.664, and the run was stopped before the
+later stages reran on the incumbent); resuming with the larger run took 77 more, idle (its 3,600
+videos and 72,000 pairs 27, training 14 at about 46 pairs/s, validation 25: its 2,400-step
+checkpoint won, 0.675, so every later stage ran on it, test tracking 10); the export, a rerun
+with ``--export``, under 1. The shipped model is that run's (training it from scratch: videos,
+pool and training, 41 minutes). Per part in WORKDIR/report/times.json; the choices and figures
+are in docs/results.md.
 Output: WORKDIR/report/choices.json (every validation figure and the choices), times.json,
 test.json; the exported model directory.
 """
@@ -203,8 +212,10 @@ class DefaultSelection:
 
     def pools(self):
         """The feature pools of the runs: ``(pool, more-data pool, {later run: pool})``; the first
-        two are None with an ``--incumbent`` (their runs are not trained)."""
-        later = {name: protocol.pool() for name, (protocol, _, _) in self.later.items()}
+        two are None with an ``--incumbent`` (their runs are not trained), a later run's is None
+        once the run is finished (its pool may then be deleted)."""
+        later = {name: None if (run / MODEL_DIR).exists() else protocol.pool()
+                 for name, (protocol, run, _) in self.later.items()}
         if self.incumbent is not None:
             return None, None, later
         return self.protocol.pool(), self.more_data.pool(), later
@@ -240,7 +251,7 @@ class DefaultSelection:
         return {**first, **{name: entry for run in later for name, entry in run.items()}}
 
     def chosen(self):
-        """The name of the chosen checkpoint (after the generator stage)."""
+        """The name of the chosen checkpoint (after the later runs' stage)."""
         return self.choices["later_runs"]["chosen"]
 
     def result_name(self, label):
