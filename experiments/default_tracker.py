@@ -25,8 +25,8 @@ Stages (each a unit on disk: a rerun skips what is finished):
    A fourth run (added 2026-12-01, second session, after the more-data run had been chosen still
    rising at its last step) trains on the same pool for twice the steps, :data:`LONGER`; the
    same rule covers its checkpoints (:data:`LONGER_SNAPSHOTS` and the last).
-   Later runs (:data:`LATER_RUNS`, added 2026-12-02; models at :data:`SNAPSHOTS` and the last;
-   the more-data run's steps, schedule, seeds and initialisation): ``varied``, the more-data run
+   Later runs (:data:`LATER_RUNS`, added 2026-12-01, third session; models at :data:`SNAPSHOTS`
+   and the last; the more-data run's steps, schedule, seeds and initialisation): ``varied``, the more-data run
    on varied training videos (the option of :mod:`jaxtrack.data.synthetic`: more source images,
    appearance change, abrupt motion), and ``larger`` (added after ``varied`` lost), twice the
    more-data run's videos and pool (:data:`LARGER`). The rule, written before the varied run and
@@ -54,7 +54,7 @@ Stages (each a unit on disk: a rerun skips what is finished):
    without the template update, without lost mode, and CSRT.
 
 Command (resumable; it made the shipped ``jaxtrack/weights/cpu_default``, the larger run's
-model, trained and tracked on 2026-12-02 with the CPU compiler option of 2026-12-01, YNNPACK's
+model, trained and tracked on 2026-12-01 (third session) with that day's CPU compiler option, YNNPACK's
 ``REDUCE`` fusion type; the frozen run and its tracks date from 2026-11-30 under ``DOT``, which
 rounds differently, so a rerun from scratch gives slightly different figures for them):
   python experiments/default_tracker.py --workdir runs/default_tracker --export DIR
@@ -69,7 +69,7 @@ after the more-data run was added (2026-12-01, idle) took 68 more (its videos an
 15 at about 43 pairs/s, validation 29: its 2,400-step checkpoint won, so every later stage ran
 again on it, test tracking 6); resuming after the longer run was added (2026-12-01, idle) took
 31 more (training 28, validation 3; its checkpoints lost, 0.618-0.644 against 0.670). The later
-runs were added on 2026-12-02 in a fresh workdir, the shipped model as the incumbent:
+runs were added on 2026-12-01 (third session) in a fresh workdir, the shipped model as the incumbent:
   python experiments/default_tracker.py --workdir runs/default_tracker --incumbent COPY_OF_SHIPPED_MODEL
 The varied run took 31 minutes, idle (its videos and pool 13 at about 52 pairs/s, training 11 at
 about 58 pairs/s, validation 6; it lost, 0.656 against 0.664, and the run was stopped before the

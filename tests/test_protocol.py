@@ -317,7 +317,8 @@ def test_default_tracker_data_seeds_keep_the_splits_apart(monkeypatch):
     from different generator seeds, so no video is shared between a set chosen on and a test set."""
     monkeypatch.syspath_prepend(str(EXPERIMENTS))
     default_tracker = importlib.import_module("default_tracker")
-    seeds = [*default_tracker.ablation_labels.SYNTHETIC_SEEDS.values(), *(s["seed"] for s in default_tracker.EXTRA_SETS.values())]
+    seeds = [*default_tracker.ablation_labels.SYNTHETIC_SEEDS.values(),
+             *(extra["seed"] for extra in default_tracker.EXTRA_SETS.values())]
     assert len(set(seeds)) == len(seeds)
     assert default_tracker.VARIED.varied and not default_tracker.MORE_DATA.varied
     assert dataclasses.replace(default_tracker.VARIED, varied=False) == default_tracker.MORE_DATA
