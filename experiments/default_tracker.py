@@ -258,13 +258,20 @@ class DefaultSelection:
         """Folder name of the chosen checkpoint's tracks under tracker setting ``label``."""
         return f"{self.chosen()}-{label}"
 
+    def per_video_ao(self, candidates, sets):
+        """Track ``{name: (model_dir, Hyper, label)}`` on each ``(split, dataset)`` of ``sets`` ->
+        ``{name: [AO of every video of every set]}``."""
+        per_video = {name: [] for name in candidates}
+        for split, dataset in sets:
+            self.protocol.track_all([(model_dir, hyper, label, dataset, self.protocol.tracks(split, "default", 0, name))
+                                     for name, (model_dir, hyper, label) in candidates.items()], split)
+            for name in candidates:
+                per_video[name].extend(self.protocol.sequence_scores(split, dataset, "default", 0, name).values())
+        return per_video
+
     def validation_ao(self, candidates, val):
         """Track ``{name: (model_dir, Hyper, label)}`` on validation -> ``{name: mean AO}``."""
-        units = {name: (model_dir, hyper, label, val, self.protocol.tracks("val", "default", 0, name))
-                 for name, (model_dir, hyper, label) in candidates.items()}
-        self.protocol.track_all(list(units.values()), "validation")
-        return {name: float(np.mean(list(self.protocol.sequence_scores("val", val, "default", 0, name).values())))
-                for name in units}
+        return {name: float(np.mean(v)) for name, v in self.per_video_ao(candidates, [("val", val)]).items()}
 
     def base_hyper(self):
         return self.protocol.settings(self.rule)[self.base_label]
@@ -285,13 +292,7 @@ class DefaultSelection:
             self.choices["checkpoint"] = {"chosen": INCUMBENT, "model": str(self.incumbent)}
         candidates = {name: (checkpoints[name][0], self.base_hyper(), self.base_label)
                       for name in [self.choices["checkpoint"]["chosen"], *later]}
-        per_video = {name: [] for name in candidates}
-        for split, dataset in (("val", val), ("val_varied", val_varied)):
-            units = [(path, hyper, label, dataset, self.protocol.tracks(split, "default", 0, name))
-                     for name, (path, hyper, label) in candidates.items()]
-            self.protocol.track_all(units, split)
-            for name in candidates:
-                per_video[name].extend(self.protocol.sequence_scores(split, dataset, "default", 0, name).values())
+        per_video = self.per_video_ao(candidates, [("val", val), ("val_varied", val_varied)])
         scores = {name: float(np.mean(v)) for name, v in per_video.items()}
         self.choices["later_runs"] = {"chosen": max(scores, key=scores.get), "validation_ao": scores,
                                      "videos": len(per_video[self.choices["checkpoint"]["chosen"]])}
@@ -351,14 +352,9 @@ class DefaultSelection:
     def choose_on_both(self, stage, model_dir, settings, val, val_oov):
         """The ``--hyper`` string of ``settings`` with the best mean AO over the validation and the
         out-of-view validation videos, recorded as choice ``stage``."""
-        per_video = {}
-        for split, dataset in (("val", val), ("val_oov", val_oov)):
-            units = [(model_dir, hyper_sets.select(self.family, s)[1], s, dataset,
-                      self.protocol.tracks(split, "default", 0, self.result_name(s))) for s in settings]
-            self.protocol.track_all(units, split)
-            for s in settings:
-                scores = self.protocol.sequence_scores(split, dataset, "default", 0, self.result_name(s))
-                per_video.setdefault(s, []).extend(scores.values())
+        candidates = {self.result_name(s): (model_dir, hyper_sets.select(self.family, s)[1], s) for s in settings}
+        per_video = self.per_video_ao(candidates, [("val", val), ("val_oov", val_oov)])
+        per_video = {s: per_video[self.result_name(s)] for s in settings}
         scores = {s: float(np.mean(v)) for s, v in per_video.items()}
         self.choices[stage] = {"chosen": max(scores, key=scores.get), "validation_ao": scores,
                                "videos": len(per_video[settings[0]])}
